@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+/**
+ * The Okta System Log event (developer.okta.com, System Log API, LogEvent object).
+ *
+ * Strict only where the pipeline depends on a field: `uuid` (dedupe key), `published` (ordering) and `eventType`
+ * (alert rules). Everything else is lenient because real events are messy: JSON null next to the string "null",
+ * `{}` for client or debugContext, JSON inside debugData strings. Unknown fields are kept, never stripped, because the
+ * archive must hold the event exactly as Okta sent it.
+ */
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** An ISO-8601 instant: date, time and an explicit offset (Okta writes `2023-05-30T14:17:58.126Z`). */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const EVENT_TYPE = /^[a-zA-Z0-9_]+(\.[a-zA-Z0-9_]+)+$/;
+
+const text = z.string().nullish();
+const loose = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape).nullish();
+
+const LogActor = loose({ id: text, type: text, alternateId: text, displayName: text });
+const LogTarget = z.looseObject({ id: text, type: text, alternateId: text, displayName: text });
+const GeographicalContext = loose({
+  city: text,
+  state: text,
+  country: text,
+  postalCode: text,
+  geolocation: loose({ lat: z.number().nullish(), lon: z.number().nullish() }),
+});
+
+export const OktaSystemLogEvent = z.looseObject({
+  uuid: z.string().regex(UUID, 'must be a UUID'),
+  published: z
+    .string()
+    .regex(ISO_INSTANT, 'must be an ISO-8601 instant with an offset, e.g. 2023-05-30T14:17:58.126Z')
+    .refine((value) => Number.isFinite(Date.parse(value)), 'must be a real date and time'),
+  eventType: z.string().regex(EVENT_TYPE, 'must be a dotted Okta event type, e.g. user.session.start'),
+  version: text,
+  severity: text,
+  displayMessage: text,
+  legacyEventType: text,
+  actor: LogActor,
+  client: loose({
+    userAgent: loose({ rawUserAgent: text, os: text, browser: text }),
+    zone: text,
+    device: text,
+    id: text,
+    ipAddress: text,
+    geographicalContext: GeographicalContext,
+  }),
+  device: z.looseObject({}).nullish(),
+  authenticationContext: z.looseObject({}).nullish(),
+  securityContext: z.looseObject({}).nullish(),
+  outcome: loose({ result: text, reason: text }),
+  target: z.array(LogTarget).nullish(),
+  transaction: loose({ type: text, id: text }),
+  debugContext: loose({ debugData: z.looseObject({}).nullish() }),
+  request: loose({
+    ipChain: z.array(z.looseObject({ ip: text, geographicalContext: GeographicalContext })).nullish(),
+  }),
+});
+export type OktaSystemLogEvent = z.infer<typeof OktaSystemLogEvent>;
+
+export const OKTA_SOURCE_PREFIX = 'aws.partner/okta.com/';
+export const OKTA_DETAIL_TYPE = 'SystemLog';
+
+/** The EventBridge envelope in which Okta Log Streaming delivers one System Log event. */
+export const OktaEnvelope = z.looseObject({
+  version: z.string(),
+  id: z.string(),
+  'detail-type': z.literal(OKTA_DETAIL_TYPE),
+  source: z.string().startsWith(OKTA_SOURCE_PREFIX, `must start with ${OKTA_SOURCE_PREFIX}`),
+  account: z.string(),
+  time: z.string(),
+  region: z.string(),
+  resources: z.array(z.string()),
+  detail: z.unknown(),
+});
+export type OktaEnvelope = z.infer<typeof OktaEnvelope>;
+
+/** One line per problem, each naming the field path: `published: must be an ISO-8601 instant ...`. */
+export const describeIssues = (error: z.ZodError): string =>
+  error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(event)'}: ${issue.message}`).join('; ');
