@@ -12,6 +12,22 @@ import { z } from 'zod';
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** An ISO-8601 instant: date, time and an explicit offset (Okta writes `2023-05-30T14:17:58.126Z`). */
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+/** The calendar date and clock time exist (Date.parse alone rolls 30 February over into March). */
+const isRealInstant = (value: string): boolean => {
+  const [year, month, day, hour, minute, second] = value.split(/[-T:.Z+]/, 6).map(Number);
+  if (year === undefined || month === undefined || day === undefined) return false;
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth &&
+    (hour ?? 0) < 24 &&
+    (minute ?? 0) < 60 &&
+    (second ?? 0) < 60 &&
+    Number.isFinite(Date.parse(value))
+  );
+};
 const EVENT_TYPE = /^[a-zA-Z0-9_]+(\.[a-zA-Z0-9_]+)+$/;
 
 const text = z.string().nullish();
@@ -32,7 +48,7 @@ export const OktaSystemLogEvent = z.looseObject({
   published: z
     .string()
     .regex(ISO_INSTANT, 'must be an ISO-8601 instant with an offset, e.g. 2023-05-30T14:17:58.126Z')
-    .refine((value) => Number.isFinite(Date.parse(value)), 'must be a real date and time'),
+    .refine(isRealInstant, 'must be a real date and time'),
   eventType: z.string().regex(EVENT_TYPE, 'must be a dotted Okta event type, e.g. user.session.start'),
   version: text,
   severity: text,

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { DynamoEventStore } from '../shared/dynamo-event-store.ts';
+import { readEnv } from '../shared/env.ts';
+import { logger, metrics } from '../shared/powertools.ts';
+import { S3ArchiveStore } from '../shared/s3-archive-store.ts';
+import { StagingEnv, stagingSettings } from '../shared/staging-env.ts';
+import { type IngestDeps, type IngestOutcome, ingestEnvelope } from './ingest-envelope.ts';
+
+const env = readEnv(StagingEnv);
+const settings = stagingSettings(env);
+const deps: IngestDeps = {
+  events: new DynamoEventStore(new DynamoDBClient({}), env.EVENTS_TABLE_NAME),
+  quarantine: new S3ArchiveStore(new S3Client({}), env.ARCHIVE_BUCKET_NAME),
+  now: Date.now,
+  newToken: randomUUID,
+};
+const processor = new BatchProcessor(EventType.SQS);
+
+const METRIC_OF: Record<IngestOutcome['kind'], string> = {
+  staged: 'EventsStaged',
+  duplicate: 'DuplicatesDropped',
+  quarantined: 'EventsQuarantined',
+};
+
+const ingestRecord = async (record: SQSRecord): Promise<void> => {
+  const outcome = await ingestEnvelope(record.body, { id: record.messageId }, deps, settings);
+  metrics.addMetric('EventsReceived', MetricUnit.Count, 1);
+  metrics.addMetric(METRIC_OF[outcome.kind], MetricUnit.Count, 1);
+  if (outcome.kind === 'quarantined') {
+    logger.warn('event quarantined', { messageId: record.messageId, reason: outcome.reason, key: outcome.key });
+  } else if (outcome.event.late && outcome.kind === 'staged') {
+    metrics.addMetric('LateEvents', MetricUnit.Count, 1);
+  }
+};
+
+/** SQS batch of Okta EventBridge events -> staged (deduped) events; failed records are retried, the rest acked. */
+export const handler = middy(async (event: SQSEvent, context: Context) =>
+  processPartialResponse(event, ingestRecord, processor, { context }),
+)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

@@ -1,0 +1,44 @@
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import type { ArchivePart } from '../shared/archive-layout.ts';
+import { compareStaged, type StagedEvent } from '../shared/staged-event.ts';
+
+export interface BuiltPart {
+  readonly bytes: Uint8Array;
+  readonly part: ArchivePart;
+}
+
+/**
+ * One archive object: the events sorted by (`published`, uuid), one per line exactly as received, gzipped.
+ * Deterministic: the same events give the same bytes, so rewriting a part after a crash is harmless.
+ */
+export const buildPart = (kind: ArchivePart['kind'], key: string, events: readonly StagedEvent[]): BuiltPart => {
+  const sorted = [...events].sort(compareStaged);
+  const first = sorted[0];
+  const last = sorted.at(-1);
+  if (first === undefined || last === undefined) throw new Error(`an archive part needs events: ${key}`);
+  const bytes = gzipSync(sorted.map((event) => `${event.body}\n`).join(''));
+  return {
+    bytes,
+    part: {
+      kind,
+      key,
+      eventCount: sorted.length,
+      firstPublished: new Date(first.publishedMs).toISOString(),
+      lastPublished: new Date(last.publishedMs).toISOString(),
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      ...(kind === 'late' ? { events: sorted.map((event) => event.sk) } : {}),
+    },
+  };
+};
+
+/** uuids that appear with more than one content among `events`. */
+export const conflictingUuids = (events: readonly StagedEvent[]): string[] => {
+  const hashes = new Map<string, Set<string>>();
+  for (const event of events) {
+    const seen = hashes.get(event.uuid) ?? new Set<string>();
+    seen.add(event.hash);
+    hashes.set(event.uuid, seen);
+  }
+  return [...hashes].filter(([, seen]) => seen.size > 1).map(([uuid]) => uuid).sort();
+};

@@ -1,0 +1,96 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { validatePattern } from '../pattern/index.ts';
+import { DuplicateRuleIdError, type RuleIssue, RuleValidationError } from './errors.ts';
+import { AlertRule, AlertRuleFile } from './schema.ts';
+
+/** A validated rule and the file it came from, so later errors can point at the file. */
+export interface LoadedRule extends AlertRule {
+  readonly source: string;
+}
+
+/** The rules shipped with the pipeline. */
+export const DEFAULT_PACK_DIR = fileURLToPath(new URL('./pack/', import.meta.url));
+
+const RULE_FILE = /\.ya?ml$/i;
+
+const issuesOf = (error: z.ZodError): RuleIssue[] =>
+  error.issues.map((issue) => ({
+    path: issue.path.length > 0 ? issue.path.join('.') : '(rule)',
+    reason: issue.message,
+  }));
+
+/** The id to name a rule by in errors: its own id when it has a plausible one, else its position in the file. */
+const ruleLabel = (candidate: unknown, index: number): string => {
+  const id = typeof candidate === 'object' && candidate !== null ? (candidate as { id?: unknown }).id : undefined;
+  return typeof id === 'string' && id.length > 0 ? `${id} (#${index})` : `#${index}`;
+};
+
+/** Parses and validates the rules of one file's text. `source` only names the file in errors and results. */
+export function parseRules(text: string, source: string): LoadedRule[] {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const [syntaxError] = document.errors;
+  if (syntaxError !== undefined) {
+    throw new RuleValidationError(source, undefined, [{ path: '(yaml)', reason: syntaxError.message }]);
+  }
+  const file = AlertRuleFile.safeParse(document.toJS());
+  if (!file.success) {
+    throw new RuleValidationError(source, undefined, issuesOf(file.error));
+  }
+  return file.data.rules.map((candidate, index) => {
+    const rule = AlertRule.safeParse(candidate);
+    if (!rule.success) {
+      throw new RuleValidationError(source, ruleLabel(candidate, index), issuesOf(rule.error));
+    }
+    checkWhere(rule.data, source, index);
+    return { ...rule.data, source };
+  });
+}
+
+/** The `where` fragment must be valid EventBridge pattern syntax; checked here so the error names the file. */
+function checkWhere(rule: AlertRule, source: string, index: number): void {
+  if (rule.match.where === undefined) return;
+  try {
+    validatePattern({ detail: rule.match.where });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new RuleValidationError(source, ruleLabel(rule, index), [{ path: 'match.where', reason }], { cause: error });
+  }
+}
+
+/** Reads every `*.yaml` / `*.yml` file of a directory, in name order so the result does not depend on the disk. */
+export function loadRuleDirectory(dir: string): LoadedRule[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new RuleValidationError(dir, undefined, [{ path: '(directory)', reason: 'rule directory does not exist' }]);
+  }
+  return readdirSync(dir)
+    .filter((name) => RULE_FILE.test(name))
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      return parseRules(readFileSync(path, 'utf8'), path);
+    });
+}
+
+/** Refuses two rules with one id, naming both files. */
+export function assertUniqueIds(rules: readonly LoadedRule[]): void {
+  const seen = new Map<string, string>();
+  for (const rule of rules) {
+    const first = seen.get(rule.id);
+    if (first !== undefined) throw new DuplicateRuleIdError(rule.id, first, rule.source);
+    seen.set(rule.id, rule.source);
+  }
+}
+
+/** The default pack, then the user's rules (`userDir`); ids are unique across both. */
+export function loadRules(options: { userDir?: string; packDir?: string } = {}): LoadedRule[] {
+  const rules = [
+    ...loadRuleDirectory(options.packDir ?? DEFAULT_PACK_DIR),
+    ...(options.userDir === undefined ? [] : loadRuleDirectory(options.userDir)),
+  ];
+  assertUniqueIds(rules);
+  return rules;
+}
