@@ -241,7 +241,12 @@ export function snsMessage(alert: FormattedAlert): SnsAlertMessage {
   const candidates = [
     () => structure(alert.text, alert.subject, alert.json),
     () => structure(alert.text, alert.subject, withoutEvent),
-    () => structure(`${alert.text.slice(0, 60_000)}\n${ELLIPSIS} (cut to fit one SNS message)`, alert.subject, withoutEvent),
+    () =>
+      structure(
+        `${alert.text.slice(0, 60_000)}\n${ELLIPSIS} (cut to fit one SNS message)`,
+        alert.subject,
+        withoutEvent,
+      ),
   ];
   let message = '';
   for (const candidate of candidates) {

@@ -34,9 +34,11 @@ export const parseEnvelope = (raw: string, settings: StagingSettings, now: numbe
     return { ok: false, reason: `not JSON: ${(error as Error).message}` };
   }
   const envelope = OktaEnvelope.safeParse(json);
-  if (!envelope.success) return { ok: false, reason: `not an Okta EventBridge event: ${describeIssues(envelope.error)}` };
+  if (!envelope.success)
+    return { ok: false, reason: `not an Okta EventBridge event: ${describeIssues(envelope.error)}` };
   const event = OktaSystemLogEvent.safeParse(envelope.data.detail);
-  if (!event.success) return { ok: false, reason: `invalid System Log event in detail: ${describeIssues(event.error)}` };
+  if (!event.success)
+    return { ok: false, reason: `invalid System Log event in detail: ${describeIssues(event.error)}` };
   // The parsed detail keeps every field in the order received: serializing it gives the event as Okta sent it.
   const body = JSON.stringify(envelope.data.detail);
   return { ok: true, staged: stageEvent(event.data, body, settings, now) };

@@ -1,10 +1,4 @@
-import {
-  type ArchivePart,
-  latePartKey,
-  mainPartKey,
-  manifestKey,
-  WindowManifest,
-} from '../shared/archive-layout.ts';
+import { type ArchivePart, latePartKey, mainPartKey, manifestKey, WindowManifest } from '../shared/archive-layout.ts';
 import type { ArchiveStore, EventStore, LateMarker } from '../shared/ports.ts';
 import { type StagedEvent, type StagingSettings, windowPartitionKey } from '../shared/staged-event.ts';
 import { formatWindow, windowEndOf, windowStartOf } from '../shared/window.ts';

@@ -40,5 +40,8 @@ export const conflictingUuids = (events: readonly StagedEvent[]): string[] => {
     seen.add(event.hash);
     hashes.set(event.uuid, seen);
   }
-  return [...hashes].filter(([, seen]) => seen.size > 1).map(([uuid]) => uuid).sort();
+  return [...hashes]
+    .filter(([, seen]) => seen.size > 1)
+    .map(([uuid]) => uuid)
+    .sort();
 };

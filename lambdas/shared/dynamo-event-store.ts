@@ -5,8 +5,8 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  type QueryCommandInput,
   paginateQuery,
+  type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { EventStore, LateMarker, SequencerState } from './ports.ts';
 import type { StagedEvent } from './staged-event.ts';
@@ -104,9 +104,9 @@ export class DynamoEventStore implements EventStore {
   }
 
   async queryPartition(pk: string): Promise<StagedEvent[]> {
-    return (await this.query({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: pk } } })).map(
-      toStaged,
-    );
+    return (
+      await this.query({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: pk } } })
+    ).map(toStaged);
   }
 
   async queryVersions(pk: string, uuid: string): Promise<StagedEvent[]> {
@@ -166,10 +166,7 @@ export class DynamoEventStore implements EventStore {
 
   private async query(input: Omit<QueryCommandInput, 'TableName' | 'ConsistentRead'>): Promise<Item[]> {
     const items: Item[] = [];
-    const pages = paginateQuery(
-      { client: this.client },
-      { ...input, TableName: this.tableName, ConsistentRead: true },
-    );
+    const pages = paginateQuery({ client: this.client }, { ...input, TableName: this.tableName, ConsistentRead: true });
     for await (const page of pages) items.push(...(page.Items ?? []));
     return items;
   }

@@ -95,4 +95,6 @@ export type OktaEnvelope = z.infer<typeof OktaEnvelope>;
 
 /** One line per problem, each naming the field path: `published: must be an ISO-8601 instant ...`. */
 export const describeIssues = (error: z.ZodError): string =>
-  error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(event)'}: ${issue.message}`).join('; ');
+  error.issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(event)'}: ${issue.message}`)
+    .join('; ');

@@ -9,7 +9,9 @@ export class S3ArchiveStore implements ArchiveStore {
   ) {}
 
   async put(key: string, body: Uint8Array | string, contentType: string): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+    );
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {

@@ -74,4 +74,6 @@ export const stageEvent = (
 
 /** Archive order: by `published`, ties broken by uuid, then by content hash so the order is total. */
 export const compareStaged = (a: StagedEvent, b: StagedEvent): number =>
-  a.publishedMs - b.publishedMs || (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0) || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0);
+  a.publishedMs - b.publishedMs ||
+  (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0) ||
+  (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0);

@@ -1,9 +1,9 @@
-import { gunzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parseEnvelope } from '../../lambdas/ingest/ingest-envelope.ts';
 import { buildPart, conflictingUuids } from '../../lambdas/sequencer/window-part.ts';
-import { contentHash, shardOf, type StagedEvent, stageEvent } from '../../lambdas/shared/staged-event.ts';
+import { contentHash, type StagedEvent, shardOf, stageEvent } from '../../lambdas/shared/staged-event.ts';
 import { isLate, windowStartOf } from '../../lambdas/shared/window.ts';
 import { envelopeWith, fixtureEnvelope } from '../support/events.ts';
 
@@ -122,7 +122,9 @@ describe('buildPart', () => {
   it('gives the same bytes for the same events in any order', () => {
     const a = staged('00000000-0000-4000-8000-000000000001', '2026-11-01T09:00:10.000Z');
     const b = staged('00000000-0000-4000-8000-000000000002', '2026-11-01T09:00:20.000Z');
-    expect(Buffer.from(buildPart('late', 'k', [a, b]).bytes)).toEqual(Buffer.from(buildPart('late', 'k', [b, a]).bytes));
+    expect(Buffer.from(buildPart('late', 'k', [a, b]).bytes)).toEqual(
+      Buffer.from(buildPart('late', 'k', [b, a]).bytes),
+    );
     expect(buildPart('late', 'k', [b, a]).part.events).toEqual([a.sk, b.sk]);
   });
 

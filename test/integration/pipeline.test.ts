@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { envelopeWith, makeEvents } from '../support/events.ts';
+import { newPipeline, partsAreSorted, s3Client } from '../support/pipeline.ts';
+import { type DynamoStandIn, type MessagingStandIn, startDynamo, startMessaging } from '../support/stand-ins.ts';
+
+let dynamo: DynamoStandIn;
+let fauxqs: MessagingStandIn;
+const start = Date.parse('2026-11-01T09:00:00.000Z');
+const minutes = (n: number) => n * 60_000;
+
+beforeAll(async () => {
+  [dynamo, fauxqs] = await Promise.all([startDynamo(), startMessaging()]);
+});
+afterAll(async () => {
+  await Promise.all([dynamo.stop(), fauxqs.stop()]);
+});
+
+const pipeline = () => newPipeline(dynamo, s3Client(fauxqs));
+
+describe('ingest and sequencer on dynalite and fauxqs S3', () => {
+  it('archives each event once per window, sorted by published, whatever the redeliveries and order', async () => {
+    // Prepare
+    const p = await pipeline();
+    const events = makeEvents(40);
+    const deliveries = [...events, ...events.slice(0, 15), ...events.slice(5, 10)].reverse();
+
+    // Act
+    const outcomes = [];
+    for (const [i, event] of deliveries.entries()) outcomes.push(await p.ingest(JSON.stringify(event), `m${i}`, start));
+    const report = await p.seal(start + minutes(30), start);
+    const archive = await p.read();
+
+    // Assess
+    expect(outcomes.filter((o) => o.kind === 'staged')).toHaveLength(40);
+    expect(outcomes.filter((o) => o.kind === 'duplicate')).toHaveLength(20);
+    expect(archive.lines).toHaveLength(40);
+    expect(new Set(archive.lines.map((line) => JSON.parse(line).uuid)).size).toBe(40);
+    expect(partsAreSorted(archive)).toBe(true);
+    expect(archive.orphans).toEqual([]);
+    expect(report.sealed.reduce((sum, window) => sum + window.eventCount, 0)).toBe(40);
+    expect([...archive.windows.keys()][0]).toBe('archive/dt=2026-11-01/hour=09/window=2026-11-01T09-00-00Z/');
+  });
+
+  it('keeps each line exactly as received', async () => {
+    // Prepare
+    const p = await pipeline();
+    const [event] = makeEvents(1);
+
+    // Act
+    await p.ingest(JSON.stringify(event), 'm1', start);
+    await p.seal(start + minutes(10), start);
+    const archive = await p.read();
+
+    // Assess
+    expect(archive.lines).toEqual([JSON.stringify(event?.detail)]);
+  });
+
+  it('does not seal a window before its end plus lateness plus guard', async () => {
+    // Prepare
+    const p = await pipeline();
+    await p.ingest(JSON.stringify(makeEvents(1)[0]), 'm1', start);
+
+    // Act
+    const early = await p.seal(start + minutes(1) + 120_000 + 29_000, start);
+    const due = await p.seal(start + minutes(1) + 120_000 + 30_000);
+
+    // Assess
+    expect(early.sealed).toEqual([]);
+    expect(due.sealed).toEqual([{ window: '2026-11-01T09:00:00Z', kind: 'main', eventCount: 1, conflicts: [] }]);
+  });
+
+  it('archives an event that arrives after its window was sealed in a late supplement, once', async () => {
+    // Prepare
+    const p = await pipeline();
+    const [onTime, late] = makeEvents(2, start, 1_000);
+    await p.ingest(JSON.stringify(onTime), 'm1', start);
+    await p.seal(start + minutes(10), start);
+
+    // Act
+    const first = await p.ingest(JSON.stringify(late), 'm2', start + minutes(11));
+    await p.seal(start + minutes(12));
+    const again = await p.ingest(JSON.stringify(late), 'm3', start + minutes(13));
+    const onTimeAgain = await p.ingest(JSON.stringify(onTime), 'm4', start + minutes(13));
+    await p.seal(start + minutes(14));
+    const archive = await p.read();
+
+    // Assess
+    expect(first.kind === 'staged' && first.event.late).toBe(true);
+    expect(again.kind).toBe('duplicate');
+    expect(onTimeAgain.kind).toBe('duplicate');
+    const window = [...archive.windows.values()][0];
+    expect(window?.manifest.parts.map((part) => [part.kind, part.eventCount])).toEqual([
+      ['main', 1],
+      ['late', 1],
+    ]);
+    expect(window?.manifest.parts[1]?.key).toMatch(/late-0001\.jsonl\.gz$/);
+    expect(window?.manifest.eventCount).toBe(2);
+    expect(archive.lines).toHaveLength(2);
+    expect(await p.events.listLateMarkers()).toEqual([]);
+  });
+
+  it('starts a manifest for a window whose events all arrived late', async () => {
+    // Prepare
+    const p = await pipeline();
+    await p.seal(start + minutes(60), start + minutes(30));
+
+    // Act
+    const outcome = await p.ingest(JSON.stringify(makeEvents(1)[0]), 'm1', start + minutes(61));
+    await p.seal(start + minutes(62));
+    const archive = await p.read();
+
+    // Assess
+    expect(outcome.kind === 'staged' && outcome.event.late).toBe(true);
+    expect([...archive.windows.values()].map((w) => w.manifest.parts.map((part) => part.kind))).toEqual([['late']]);
+  });
+
+  it('keeps and flags the same uuid with different content', async () => {
+    // Prepare
+    const p = await pipeline();
+    const [event] = makeEvents(1);
+    const changed = envelopeWith({ ...event?.detail, displayMessage: 'User accessing Okta admin app (edited)' });
+
+    // Act
+    await p.ingest(JSON.stringify(event), 'm1', start);
+    const second = await p.ingest(JSON.stringify(changed), 'm2', start);
+    const report = await p.seal(start + minutes(10), start);
+    const archive = await p.read();
+
+    // Assess
+    expect(second.kind).toBe('staged');
+    expect(archive.lines).toHaveLength(2);
+    expect(report.sealed[0]?.conflicts).toEqual([event?.detail.uuid]);
+    expect([...archive.windows.values()][0]?.manifest.conflicts).toEqual([event?.detail.uuid]);
+  });
+
+  it('flags a late event whose uuid was archived on time with other content', async () => {
+    // Prepare
+    const p = await pipeline();
+    const [event] = makeEvents(1);
+    await p.ingest(JSON.stringify(event), 'm1', start);
+    await p.seal(start + minutes(10), start);
+
+    // Act
+    await p.ingest(JSON.stringify(envelopeWith({ ...event?.detail, severity: 'WARN' })), 'm2', start + minutes(11));
+    await p.seal(start + minutes(12));
+    const archive = await p.read();
+
+    // Assess
+    expect(archive.lines).toHaveLength(2);
+    expect([...archive.windows.values()][0]?.manifest.conflicts).toEqual([event?.detail.uuid]);
+  });
+
+  it('quarantines a bad event with its reason and raw body, and stages nothing', async () => {
+    // Prepare
+    const p = await pipeline();
+    const bad = JSON.stringify(envelopeWith({ published: 'not a date' }));
+
+    // Act
+    const outcome = await p.ingest(bad, 'msg-1', start);
+    await p.seal(start + minutes(10), start);
+    const archive = await p.read();
+
+    // Assess
+    expect(outcome.kind).toBe('quarantined');
+    expect(archive.lines).toEqual([]);
+    expect(archive.quarantine).toHaveLength(1);
+    expect(archive.quarantine[0]?.key).toBe('quarantine/dt=2026-11-01/msg-1.json');
+    expect(archive.quarantine[0]?.record).toMatchObject({
+      reason: expect.stringContaining('detail: published: must be an ISO-8601 instant'),
+      origin: { id: 'msg-1' },
+      raw: bad,
+    });
+  });
+});

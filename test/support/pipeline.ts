@@ -1,0 +1,162 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { type IngestOutcome, ingestEnvelope } from '../../lambdas/ingest/ingest-envelope.ts';
+import { runSequencer, type SequencerSettings } from '../../lambdas/sequencer/run-sequencer.ts';
+import { WindowManifest } from '../../lambdas/shared/archive-layout.ts';
+import { DynamoEventStore } from '../../lambdas/shared/dynamo-event-store.ts';
+import type { ArchiveStore, EventStore } from '../../lambdas/shared/ports.ts';
+import { S3ArchiveStore } from '../../lambdas/shared/s3-archive-store.ts';
+import { type DynamoStandIn, type MessagingStandIn, STAND_IN_REGION } from './stand-ins.ts';
+
+/** An S3 client for fauxqs: path-style, since its virtual-host names do not resolve. */
+export const s3Client = (fauxqs: MessagingStandIn): S3Client =>
+  new S3Client({
+    endpoint: fauxqs.endpoint,
+    region: STAND_IN_REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'stand-in', secretAccessKey: 'stand-in' },
+  });
+
+/** A table shaped like the stack's events table: string partition key `pk`, string sort key `sk`. */
+export const createEventsTable = async (client: DynamoDBClient, name: string): Promise<void> => {
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+};
+
+/** Every object in a bucket, key -> bytes. */
+export const readBucket = async (s3: S3Client, bucket: string): Promise<Map<string, Uint8Array>> => {
+  const objects = new Map<string, Uint8Array>();
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+    for (const { Key } of page.Contents ?? []) {
+      if (Key === undefined) continue;
+      const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key }));
+      if (Body !== undefined) objects.set(Key, await Body.transformToByteArray());
+    }
+    token = page.NextContinuationToken;
+  } while (token !== undefined);
+  return objects;
+};
+
+export const SETTINGS: SequencerSettings = {
+  windowSeconds: 60,
+  allowedLatenessSeconds: 120,
+  windowShards: 4,
+  dedupeRetentionDays: 7,
+  sealGuardSeconds: 30,
+  backfillSeconds: 3600,
+  maxWindowsPerRun: 10_000,
+};
+
+/** The ingest and sequencer use cases wired to a fresh table in dynalite and a fresh bucket in fauxqs. */
+export interface PipelineUnderTest {
+  readonly events: EventStore;
+  readonly archive: ArchiveStore;
+  ingest(raw: string, id: string, now: number): Promise<IngestOutcome>;
+  seal(now: number, startFrom?: number): ReturnType<typeof runSequencer>;
+  read(): Promise<ArchiveContents>;
+}
+
+export interface PipelineOptions {
+  /** Wraps the real stores, e.g. to inject faults. */
+  readonly wrap?: <T extends object>(store: T, name: 'events' | 'archive') => T;
+}
+
+export const newPipeline = async (
+  dynamo: DynamoStandIn,
+  s3: S3Client,
+  options: PipelineOptions = {},
+): Promise<PipelineUnderTest> => {
+  const name = `events-${randomUUID()}`;
+  const bucket = `archive-${randomUUID()}`;
+  await createEventsTable(dynamo.client, name);
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const wrap = options.wrap ?? ((store) => store);
+  const events = wrap(new DynamoEventStore(dynamo.client, name), 'events');
+  const archive = wrap(new S3ArchiveStore(s3, bucket), 'archive');
+  return {
+    events,
+    archive,
+    ingest: (raw, id, now) =>
+      ingestEnvelope(raw, { id }, { events, quarantine: archive, now: () => now, newToken: randomUUID }, SETTINGS),
+    seal: (now, startFrom) => runSequencer({ events, archive }, SETTINGS, now, startFrom),
+    read: () => readArchive(s3, bucket),
+  };
+};
+
+export interface ArchivedWindow {
+  readonly manifest: WindowManifest;
+  /** Each part's events, in stored order, parsed. */
+  readonly parts: Array<Array<Record<string, unknown> & { uuid: string; published: string }>>;
+}
+
+export interface ArchiveContents {
+  readonly windows: Map<string, ArchivedWindow>;
+  /** Every archived line, as stored (the event as received). */
+  readonly lines: string[];
+  readonly quarantine: Array<{ key: string; record: Record<string, unknown> }>;
+  /** Objects not listed in any manifest (there should be none). */
+  readonly orphans: string[];
+}
+
+/** Reads the archive as an auditor would: through the manifests, checking each part's SHA-256 and count. */
+export const readArchive = async (s3: S3Client, bucket: string): Promise<ArchiveContents> => {
+  const objects = await readBucket(s3, bucket);
+  const windows = new Map<string, ArchivedWindow>();
+  const lines: string[] = [];
+  const listed = new Set<string>();
+  const quarantine: ArchiveContents['quarantine'] = [];
+  for (const [key, bytes] of objects) {
+    if (key.startsWith('quarantine/')) {
+      listed.add(key);
+      quarantine.push({ key, record: JSON.parse(Buffer.from(bytes).toString('utf8')) });
+      continue;
+    }
+    if (!key.endsWith('manifest.json')) continue;
+    listed.add(key);
+    const manifest = WindowManifest.parse(JSON.parse(Buffer.from(bytes).toString('utf8')));
+    const parts: ArchivedWindow['parts'] = [];
+    for (const part of manifest.parts) {
+      listed.add(part.key);
+      const stored = objects.get(part.key);
+      if (stored === undefined) throw new Error(`${key} lists missing ${part.key}`);
+      const sha = createHash('sha256').update(stored).digest('hex');
+      if (sha !== part.sha256) throw new Error(`${part.key}: sha256 ${sha} but the manifest says ${part.sha256}`);
+      const partLines = gunzipSync(stored).toString('utf8').trimEnd().split('\n');
+      if (partLines.length !== part.eventCount)
+        throw new Error(`${part.key}: ${partLines.length} lines, manifest says ${part.eventCount}`);
+      lines.push(...partLines);
+      parts.push(partLines.map((line) => JSON.parse(line)));
+    }
+    windows.set(key.slice(0, -'manifest.json'.length), { manifest, parts });
+  }
+  return { windows, lines, quarantine, orphans: [...objects.keys()].filter((key) => !listed.has(key)) };
+};
+
+/** True when every part of every window is ordered by (`published`, uuid). */
+export const partsAreSorted = (contents: ArchiveContents): boolean =>
+  [...contents.windows.values()].every(({ parts }) =>
+    parts.every((events) =>
+      events.every((event, i) => {
+        const previous = events[i - 1];
+        if (previous === undefined) return true;
+        const order = Date.parse(previous.published) - Date.parse(event.published);
+        return order < 0 || (order === 0 && previous.uuid.toLowerCase() <= event.uuid.toLowerCase());
+      }),
+    ),
+  );
