@@ -1,3 +1,4 @@
+import type { SubjectPlaceholder } from '../../lib/rules/schema.ts';
 import type { AlertRuleSummary, Severity } from '../../lib/rules/types.ts';
 import type { OktaSystemLogEvent } from '../shared/okta-event.ts';
 
@@ -109,7 +110,7 @@ export function sanitizeSubject(raw: string): string {
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
     .replace(/[\p{Cc}\p{Zl}\p{Zp}]/gu, ' ')
-    .replace(/[^\x20-\x7E]/g, '?')
+    .replace(/[^\x20-\x7E]/gu, '?')
     .replace(/ {2,}/g, ' ')
     .trim();
   const subject = ascii.length > 0 ? ascii : 'Okta alert';
@@ -121,7 +122,8 @@ export function sanitizeSubject(raw: string): string {
 const PLACEHOLDER = /\{([a-zA-Z]+)\}/g;
 
 function subjectOf(rule: AlertRuleForFormatting, event: OktaSystemLogEvent, actor: string, target: string | null) {
-  const values: Record<string, string> = {
+  // Typed by the schema's placeholder list, so a placeholder the schema accepts always has a value here.
+  const values: Record<SubjectPlaceholder, string> = {
     title: rule.title,
     actor,
     target: target ?? 'unknown target',
@@ -134,7 +136,9 @@ function subjectOf(rule: AlertRuleForFormatting, event: OktaSystemLogEvent, acto
   const body =
     rule.subject === undefined
       ? `${rule.title}${target === null ? '' : `: ${target}`} by ${actor}`
-      : rule.subject.replace(PLACEHOLDER, (whole, name: string) => values[name] ?? whole);
+      : rule.subject.replace(PLACEHOLDER, (whole, name: string) =>
+          Object.hasOwn(values, name) ? values[name as SubjectPlaceholder] : whole,
+        );
   return sanitizeSubject(`[${rule.severity.toUpperCase()}] Okta: ${body}`);
 }
 

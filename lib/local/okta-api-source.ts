@@ -159,6 +159,14 @@ function nextLink(header: string | null): string | undefined {
   return undefined;
 }
 
+function sameOrigin(url: string, orgUrl: string): boolean {
+  try {
+    return new URL(url).origin === new URL(orgUrl).origin;
+  } catch {
+    return false;
+  }
+}
+
 function firstPageUrl(orgUrl: string, since: Date, until: Date, limit: number): string {
   const url = new URL('/api/v1/logs', `${orgUrl}/`);
   url.searchParams.set('since', since.toISOString());
@@ -243,6 +251,12 @@ export async function* readSystemLog(options: OktaApiSourceOptions): AsyncGenera
     options.onProgress?.({ pages, events });
 
     const next = nextLink(link);
+    // The SDK sends the token with every request, so a next link may only lead back to the org.
+    if (next !== undefined && !sameOrigin(next, orgUrl)) {
+      throw new OktaApiError(`Okta System Log at ${orgUrl} offered a next page on another origin; not following it`, {
+        orgUrl,
+      });
+    }
     // An empty page ends a bounded query even if a next link is offered (a polling query always offers one), and a
     // cursor that does not move would repeat the same page forever.
     url = yielded === 0 || next === url ? undefined : next;

@@ -368,13 +368,37 @@ function geo(place: Place): object {
   };
 }
 
+const REQUEST_URIS: Record<string, string> = {
+  'policy.evaluate_sign_on': '/idp/idx/identify',
+  'user.session.start': '/idp/idx/identify',
+  'user.authentication.auth_via_mfa': '/idp/idx/challenge/answer',
+  'user.mfa.factor.activate': '/idp/idx/credential/enroll',
+  'user.session.access_admin_app': '/admin/sso/callback',
+  'user.authentication.sso': '/app/sso/saml',
+  'user.session.end': '/login/signout',
+  'user.account.privilege.grant': '/api/v1/users/roles',
+  'group.privilege.grant': '/api/v1/groups/roles',
+  'system.api_token.create': '/api/internal/tokens',
+  'system.api_token.revoke': '/api/internal/tokens/revoke',
+  'user.mfa.factor.reset_all': '/api/v1/users/lifecycle/reset_factors',
+  'user.mfa.factor.deactivate': '/api/v1/users/factors',
+  'system.idp.lifecycle.create': '/api/v1/idps',
+  'user.session.impersonation.initiate': '/admin/impersonation/start',
+  'user.account.lock': '/idp/idx/challenge/answer',
+  'user.account.report_suspicious_activity_by_enduser': '/api/v1/authn/report-suspicious-activity',
+  'app.oauth2.as.token.detect_reuse': '/oauth2/v1/token',
+  'policy.lifecycle.update': '/api/v1/policies',
+  'system.log_stream.lifecycle.create': '/api/v1/logStreams',
+};
+
 function buildEvent(random: Random, spec: EventSpec, published: string): object {
   const transactionId = requestId(random);
   const uuid = eventUuid(random);
+  const requestUri = spec.transactionType === 'JOB' ? null : (REQUEST_URIS[spec.eventType] ?? '/api/v1/authn');
   const debugData = {
     requestId: transactionId,
-    requestUri: spec.transactionType === 'JOB' ? null : '/api/v1/authn',
-    url: spec.transactionType === 'JOB' ? null : '/api/v1/authn?',
+    requestUri,
+    url: requestUri === null ? null : `${requestUri}?`,
     ...spec.debugData,
   };
   return {
@@ -809,8 +833,10 @@ function deactivateStep(random: Random): { step: Step; place: Place; browser: Br
 function planAdminActions(random: Random, count: number, taken: Set<number>): Map<number, AdminEventType> {
   const total = Math.min(Math.round(count / ADMIN_ACTION_EVERY), Math.max(count - taken.size, 0));
   const types = [...random.shuffle(SAMPLE_ADMIN_EVENT_TYPES)];
+  // An org has at most two log streams, so creating one is not repeated.
+  const repeatable = SAMPLE_ADMIN_EVENT_TYPES.filter((type) => type !== 'system.log_stream.lifecycle.create');
   while (types.length < total) {
-    types.push(random.pick(SAMPLE_ADMIN_EVENT_TYPES));
+    types.push(random.pick(repeatable));
   }
   const plan = new Map<number, AdminEventType>();
   for (let k = 0; k < total; k += 1) {
@@ -818,7 +844,7 @@ function planAdminActions(random: Random, count: number, taken: Set<number>): Ma
     while (taken.has(slot) || plan.has(slot)) {
       slot = (slot + 1) % count;
     }
-    plan.set(slot, types[k] ?? random.pick(SAMPLE_ADMIN_EVENT_TYPES));
+    plan.set(slot, types[k] ?? random.pick(repeatable));
   }
   return plan;
 }

@@ -178,6 +178,9 @@ export function parseCidr(text: string): CidrBlock | string {
 export function cidrContains(block: CidrBlock, value: string): boolean {
   const address = parseIpAddress(value);
   return (
-    address !== undefined && address.version === block.version && address.value >= block.low && address.value <= block.high
+    address !== undefined &&
+    address.version === block.version &&
+    address.value >= block.low &&
+    address.value <= block.high
   );
 }

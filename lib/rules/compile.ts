@@ -1,14 +1,19 @@
 import { OKTA_DETAIL_TYPE, OKTA_SOURCE_PREFIX } from '../../lambdas/shared/okta-event.ts';
-import { compilePattern, validatePattern } from '../pattern/index.ts';
+import { compilePattern, DEFAULT_MAX_PATTERN_SIZE, validatePattern } from '../pattern/index.ts';
 import { RuleCompileError, TooManyAlertRulesError } from './errors.ts';
 import type { AlertRule } from './schema.ts';
 import type { CompiledAlertRule } from './types.ts';
 
 /**
- * EventBridge quota "Event pattern size": 2,048 characters by default (adjustable to 4,096 on request). The pattern is
- * measured as the compact JSON the CDK submits.
+ * EventBridge quota "Event pattern size": 2,048 characters by default (adjustable to 4,096 on request), counted on the
+ * compact JSON the CDK submits.
  */
-export const EVENT_PATTERN_MAX_CHARS = 2048;
+export const EVENT_PATTERN_MAX_CHARS = DEFAULT_MAX_PATTERN_SIZE;
+
+export interface CompileOptions {
+  /** For accounts whose "Event pattern size" quota was raised; defaults to {@link EVENT_PATTERN_MAX_CHARS}. */
+  readonly maxPatternChars?: number;
+}
 
 /**
  * EventBridge allows 300 rules per event bus by default. Every alert rule becomes one rule on the partner bus, and the
@@ -41,7 +46,11 @@ export interface CompiledAlertRuleWithSubject extends CompiledAlertRule {
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** The EventBridge event pattern of one alert rule, scoped to one Okta partner event source. */
-export function compileRule(rule: AlertRule, eventSourceName: string): CompiledAlertRuleWithSubject {
+export function compileRule(
+  rule: AlertRule,
+  eventSourceName: string,
+  options: CompileOptions = {},
+): CompiledAlertRuleWithSubject {
   if (!eventSourceName.startsWith(OKTA_SOURCE_PREFIX)) {
     throw new RuleCompileError(
       rule.id,
@@ -57,18 +66,20 @@ export function compileRule(rule: AlertRule, eventSourceName: string): CompiledA
     'detail-type': [OKTA_DETAIL_TYPE],
     detail: { ...where, eventType: rule.match.eventType.map(eventTypeMatcher) },
   };
-  try {
-    validatePattern(pattern);
-  } catch (error) {
-    throw new RuleCompileError(rule.id, `invalid event pattern: ${describe(error)}`, { cause: error });
-  }
-  const size = JSON.stringify(pattern).length;
-  if (size > EVENT_PATTERN_MAX_CHARS) {
+  // Size first, with the rule's own words: the engine would otherwise refuse it as a generic invalid pattern.
+  const maxChars = options.maxPatternChars ?? EVENT_PATTERN_MAX_CHARS;
+  const size = Array.from(JSON.stringify(pattern)).length;
+  if (size > maxChars) {
     throw new RuleCompileError(
       rule.id,
-      `event pattern is ${size} characters; EventBridge accepts at most ${EVENT_PATTERN_MAX_CHARS} ` +
-        '(quota "Event pattern size"). Split the rule or shorten its match.',
+      `event pattern is ${size} characters; EventBridge accepts at most ${maxChars} (quota "Event pattern size", ` +
+        'adjustable). List fewer event types or conditions, or split the rule in two.',
     );
+  }
+  try {
+    validatePattern(pattern, { maxPatternSize: maxChars });
+  } catch (error) {
+    throw new RuleCompileError(rule.id, `invalid event pattern: ${describe(error)}`, { cause: error });
   }
   return {
     id: rule.id,
@@ -82,7 +93,11 @@ export function compileRule(rule: AlertRule, eventSourceName: string): CompiledA
 }
 
 /** Compiles every rule, refusing more rules than the partner bus can hold. */
-export function compileRules(rules: readonly AlertRule[], eventSourceName: string): CompiledAlertRuleWithSubject[] {
+export function compileRules(
+  rules: readonly AlertRule[],
+  eventSourceName: string,
+  options: CompileOptions = {},
+): CompiledAlertRuleWithSubject[] {
   if (rules.length > MAX_ALERT_RULES) {
     throw new TooManyAlertRulesError(
       `${rules.length} alert rules; at most ${MAX_ALERT_RULES} fit. Each alert rule is one EventBridge rule on the ` +
@@ -90,7 +105,7 @@ export function compileRules(rules: readonly AlertRule[], eventSourceName: strin
         'some of them for itself. Merge rules (list several event types in one rule) or remove some.',
     );
   }
-  return rules.map((rule) => compileRule(rule, eventSourceName));
+  return rules.map((rule) => compileRule(rule, eventSourceName, options));
 }
 
 const matchers = new WeakMap<CompiledAlertRule, (event: unknown) => boolean>();
@@ -104,7 +119,7 @@ const matcherOf = (rule: CompiledAlertRule): ((event: unknown) => boolean) => {
   return matcher;
 };
 
-/** The rules whose pattern matches one EventBridge envelope, in rule order (the local runner and the CLI use this). */
+/** The rules whose pattern matches one EventBridge envelope, in rule order; each rule's matcher is built once. */
 export function matchingRules<T extends CompiledAlertRule>(compiled: readonly T[], envelope: unknown): T[] {
   return compiled.filter((rule) => matcherOf(rule)(envelope));
 }

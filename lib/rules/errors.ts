@@ -6,7 +6,7 @@ export interface RuleIssue {
 
 /** A rule file that cannot be read, parsed or validated. The message names the file, the rule and each field. */
 export class RuleValidationError extends Error {
-  override readonly name = 'RuleValidationError';
+  override readonly name: string = 'RuleValidationError';
   readonly file: string;
   /** The rule id, or `#<index>` when the rule has no usable id; undefined for problems with the file itself. */
   readonly rule: string | undefined;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { validatePattern } from '../pattern/index.ts';
+import { InvalidEventPatternError, validatePattern } from '../pattern/index.ts';
 import { DuplicateRuleIdError, type RuleIssue, RuleValidationError } from './errors.ts';
 import { AlertRule, AlertRuleFile } from './schema.ts';
 
@@ -25,7 +25,7 @@ const issuesOf = (error: z.ZodError): RuleIssue[] =>
 
 /** The id to name a rule by in errors: its own id when it has a plausible one, else its position in the file. */
 const ruleLabel = (candidate: unknown, index: number): string => {
-  const id = typeof candidate === 'object' && candidate !== null ? (candidate as { id?: unknown }).id : undefined;
+  const id = typeof candidate === 'object' && candidate !== null && 'id' in candidate ? candidate.id : undefined;
   return typeof id === 'string' && id.length > 0 ? `${id} (#${index})` : `#${index}`;
 };
 
@@ -34,7 +34,9 @@ export function parseRules(text: string, source: string): LoadedRule[] {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const [syntaxError] = document.errors;
   if (syntaxError !== undefined) {
-    throw new RuleValidationError(source, undefined, [{ path: '(yaml)', reason: syntaxError.message }]);
+    // The first line says what and where ("... at line 3, column 1"); the rest is a drawing of the spot.
+    const [summary = syntaxError.message] = syntaxError.message.split('\n');
+    throw new RuleValidationError(source, undefined, [{ path: '(yaml)', reason: summary.replace(/:$/, '') }]);
   }
   const file = AlertRuleFile.safeParse(document.toJS());
   if (!file.success) {
@@ -54,20 +56,29 @@ export function parseRules(text: string, source: string): LoadedRule[] {
 function checkWhere(rule: AlertRule, source: string, index: number): void {
   if (rule.match.where === undefined) return;
   try {
+    // Wrapped in `detail`, so every path the engine reports starts with `detail` (or is empty).
     validatePattern({ detail: rule.match.where });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new RuleValidationError(source, ruleLabel(rule, index), [{ path: 'match.where', reason }], { cause: error });
+    // The engine locates the problem in the pattern (`detail.outcome.result`); the author wrote `match.where...`.
+    const issue =
+      error instanceof InvalidEventPatternError
+        ? { path: `match.where${error.path.replace(/^detail/, '')}`, reason: error.reason }
+        : { path: 'match.where', reason: error instanceof Error ? error.message : String(error) };
+    throw new RuleValidationError(source, ruleLabel(rule, index), [issue], { cause: error });
   }
 }
 
 /** Reads every `*.yaml` / `*.yml` file of a directory, in name order so the result does not depend on the disk. */
 export function loadRuleDirectory(dir: string): LoadedRule[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+  if (!existsSync(dir)) {
     throw new RuleValidationError(dir, undefined, [{ path: '(directory)', reason: 'rule directory does not exist' }]);
   }
-  return readdirSync(dir)
-    .filter((name) => RULE_FILE.test(name))
+  if (!statSync(dir).isDirectory()) {
+    throw new RuleValidationError(dir, undefined, [{ path: '(directory)', reason: 'not a directory' }]);
+  }
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && RULE_FILE.test(entry.name))
+    .map((entry) => entry.name)
     .sort()
     .flatMap((name) => {
       const path = join(dir, name);

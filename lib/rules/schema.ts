@@ -30,7 +30,10 @@ const PLACEHOLDER = /\{([^{}]*)\}/g;
 
 const EventTypeEntry = z
   .string()
-  .regex(EVENT_TYPE_OR_GLOB, 'must be a dotted Okta event type or a glob over one, e.g. user.session.start, user.session.*')
+  .regex(
+    EVENT_TYPE_OR_GLOB,
+    'must be a dotted Okta event type or a glob over one, e.g. user.session.start, user.session.*',
+  )
   .refine((value) => !value.includes('**'), 'must not contain consecutive `*` (EventBridge wildcards reject them)')
   .refine(
     (value) => value.replaceAll('*', '').replaceAll('.', '').length > 0,
@@ -39,7 +42,10 @@ const EventTypeEntry = z
 
 const Where = z
   .record(z.string(), z.unknown(), 'must be an object of conditions on System Log fields (an event pattern fragment)')
-  .refine((where) => !Object.hasOwn(where, 'eventType'), 'must not hold `eventType`; list event types in match.eventType');
+  .refine(
+    (where) => !Object.hasOwn(where, 'eventType'),
+    'must not hold `eventType`; list event types in match.eventType',
+  );
 
 const SubjectTemplate = z
   .string()

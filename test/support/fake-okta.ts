@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A local stand-in for the parts of the Okta Management API the pipeline uses: the System Log API
- * (`GET /api/v1/logs`) and the Log Streaming API (`/api/v1/logStreams`). It follows the behaviour described in
- * shared/NOTES.md: SSWS auth, `since`/`until`/`limit`/`after`/`sortOrder`, `Link` headers with an opaque `after`
- * cursor, a polling query that always has a next link, rate limit headers and E0000047 on a 429.
+ * (`GET /api/v1/logs`) and the Log Streaming API (`/api/v1/logStreams`), behaving like the real one: SSWS auth,
+ * `since`/`until`/`limit`/`after`/`sortOrder`, `Link` headers with an opaque `after` cursor, a polling query that
+ * always has a next link, rate limit headers and E0000047 on a 429.
  */
 
 export const FAKE_OKTA_TOKEN = '00fakeOktaTokenForTestsOnly-x1y2z3';
