@@ -8,12 +8,17 @@ export type IngestOutcome =
   | { readonly kind: 'duplicate'; readonly event: StagedEvent }
   | { readonly kind: 'quarantined'; readonly reason: string; readonly key: string };
 
+/** The part of the events table ingest uses: it writes, and never reads. */
+export type EventStager = Pick<EventStore, 'stage' | 'putLateMarker'>;
+
 export interface IngestDeps {
-  readonly events: EventStore;
+  readonly events: EventStager;
   /** Where rejected input goes, with its reason (the archive bucket's `quarantine/` prefix). */
   readonly quarantine: ArchiveStore;
   /** The clock (deployed) or the event-time watermark (local): decides whether an event is late. */
   readonly now: () => number;
+  /** The wall clock, when `now` is a watermark: stamps quarantine records and bounds `published` (default `now`). */
+  readonly wallClock?: () => number;
   readonly newToken: () => string;
 }
 
@@ -25,8 +30,14 @@ export interface IngestOrigin {
 
 type Parsed = { readonly ok: true; readonly staged: StagedEvent } | { readonly ok: false; readonly reason: string };
 
+/**
+ * How far ahead of the wall clock `published` may be. Okta stamps events itself, so more than clock skew means a
+ * broken event; staged, it would wait for a window that never closes, so it is rejected instead.
+ */
+export const MAX_CLOCK_SKEW_MS = 60 * 60 * 1000;
+
 /** Validation and staging, pure: the raw EventBridge event in, the item to stage or the reason to reject out. */
-export const parseEnvelope = (raw: string, settings: StagingSettings, now: number): Parsed => {
+export const parseEnvelope = (raw: string, settings: StagingSettings, now: number, wallClock = now): Parsed => {
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -39,6 +50,12 @@ export const parseEnvelope = (raw: string, settings: StagingSettings, now: numbe
   const event = OktaSystemLogEvent.safeParse(envelope.data.detail);
   if (!event.success)
     return { ok: false, reason: `invalid System Log event in detail: ${describeIssues(event.error)}` };
+  if (Date.parse(event.data.published) > wallClock + MAX_CLOCK_SKEW_MS) {
+    return {
+      ok: false,
+      reason: `invalid System Log event in detail: published: ${event.data.published} is in the future`,
+    };
+  }
   // The parsed detail keeps every field in the order received: serializing it gives the event as Okta sent it.
   const body = JSON.stringify(envelope.data.detail);
   return { ok: true, staged: stageEvent(event.data, body, settings, now) };
@@ -56,10 +73,16 @@ export const ingestEnvelope = async (
   settings: StagingSettings,
 ): Promise<IngestOutcome> => {
   const now = deps.now();
-  const parsed = parseEnvelope(raw, settings, now);
+  const wallClock = deps.wallClock?.() ?? now;
+  const parsed = parseEnvelope(raw, settings, now, wallClock);
   if (!parsed.ok) {
-    const key = quarantineKey(now, origin.id);
-    const record: QuarantineRecord = { reason: parsed.reason, receivedAt: new Date(now).toISOString(), origin, raw };
+    const key = quarantineKey(wallClock, origin.id);
+    const record: QuarantineRecord = {
+      reason: parsed.reason,
+      receivedAt: new Date(wallClock).toISOString(),
+      origin,
+      raw,
+    };
     await deps.quarantine.put(key, `${JSON.stringify(record, null, 2)}\n`, 'application/json');
     return { kind: 'quarantined', reason: parsed.reason, key };
   }

@@ -84,6 +84,10 @@ describe('parseEnvelope', () => {
     [JSON.stringify({ ...fixtureEnvelope(), 'detail-type': 'Other' }), 'not an Okta EventBridge event: detail-type'],
     [JSON.stringify(envelopeWith({ published: 'yesterday' })), 'invalid System Log event in detail: published'],
     [JSON.stringify(envelopeWith({ uuid: 42 })), 'invalid System Log event in detail: uuid'],
+    [
+      JSON.stringify(envelopeWith({ published: '2026-11-01T10:00:00.001Z' })),
+      'published: 2026-11-01T10:00:00.001Z is in the future',
+    ],
   ])('rejects %s with a reason naming the field', (raw, reason) => {
     const parsed = parseEnvelope(raw, settings, T0);
     expect(parsed.ok).toBe(false);

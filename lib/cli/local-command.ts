@@ -1,0 +1,272 @@
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type InputRecord, readEventInput, toEnvelope } from '../local/event-input.ts';
+import { type LocalAlert, LocalPipeline, type PipelineCounts, type PipelineInput } from '../local/local-pipeline.ts';
+import { parseSince, readSystemLog } from '../local/okta-api-source.ts';
+import { generateSample } from '../local/sample-stream.ts';
+import { loadRules } from '../rules/index.ts';
+import { CliError, type CliIo } from './io.ts';
+
+const HELP = `Usage: olp local [input] [options]
+
+Runs the deployed pipeline in this process (dynalite, fauxqs, the same rules and handler code) and prints alerts.
+
+Input (one of; without any, a built-in sample stream):
+  --events <file|->        JSON Lines or a JSON array of System Log events or EventBridge envelopes; .gz accepted;
+                           - reads stdin
+  --okta-org <url>         read the Okta System Log API (token from OKTA_API_TOKEN)
+    --since <ISO|24h|7d>   start of the range (required with --okta-org)
+    --until <ISO>          end of the range (default: now)
+
+Options:
+  --json                   one JSON object per alert on stdout, nothing else there
+  --archive-dir <dir>      where sealed windows go (default ./.olp/archive)
+  --data-dir <dir>         keep dedupe records, alert claims and progress between runs (default: in memory)
+  --rules <dir>            your alert rules, in addition to the default pack
+  --lateness <seconds>     allowed lateness before a window is sealed (default 120)
+  --window <seconds>       window length, divides 3600 (default 60)
+  --sample-count <n>       events in the built-in sample (default 2000)
+`;
+
+const CHUNK = 1000;
+const PROGRESS_EVERY_MS = 2000;
+
+const positiveInteger = (flag: string, value: string | undefined, fallback: number, check = (n: number) => n > 0) => {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || !check(n))
+    throw new CliError(`--${flag} must be a positive whole number, got "${value}"`, 2);
+  return n;
+};
+
+export const localCommand = async (args: string[], io: CliIo): Promise<number> => {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(args);
+  } catch (error) {
+    throw new CliError((error as Error).message, 2);
+  }
+  const { values } = parsed;
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  const windowSeconds = positiveInteger('window', values.window, 60, (n) => n >= 1 && 3600 % n === 0);
+  const allowedLatenessSeconds = positiveInteger('lateness', values.lateness, 120, (n) => n >= 0);
+  const sampleCount = positiveInteger('sample-count', values['sample-count'], 2000);
+  const input = chooseInput(values, io, sampleCount);
+  let rules: ReturnType<typeof loadRules>;
+  try {
+    rules = loadRules(values.rules === undefined ? {} : { userDir: values.rules });
+  } catch (error) {
+    throw new CliError((error as Error).message, 2);
+  }
+
+  const archiveDir = values['archive-dir'] ?? '.olp/archive';
+  const json = values.json === true;
+  const show = json
+    ? (alert: LocalAlert) => io.stdout.write(`${JSON.stringify(alert)}\n`)
+    : (alert: LocalAlert) => io.stdout.write(`${alert.published}  ${alert.subject}  (${alert.ruleId})\n`);
+  const pipeline = await LocalPipeline.start({
+    archiveDir,
+    ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
+    rules,
+    windowSeconds,
+    allowedLatenessSeconds,
+    dedupeRetentionDays: 7,
+    alertDedupeRetentionDays: 30,
+    inputName: input.name,
+    onAlert: show,
+  });
+  const started = Date.now();
+  const progress = new Progress(io, pipeline.counts, started);
+  try {
+    let chunk: PipelineInput[] = [];
+    for await (const record of input.records()) {
+      chunk.push(record);
+      if (chunk.length >= CHUNK) {
+        await pipeline.push(chunk);
+        chunk = [];
+        progress.maybeReport();
+      }
+    }
+    await pipeline.push(chunk);
+    const counts = await pipeline.finish();
+    progress.clear();
+    const summary = formatSummary(counts, archiveDir, Date.now() - started);
+    (json ? io.stderr : io.stdout).write(summary);
+    return 0;
+  } finally {
+    await pipeline.stop();
+  }
+};
+
+const parse = (args: string[]) =>
+  parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      events: { type: 'string' },
+      'okta-org': { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      json: { type: 'boolean' },
+      'archive-dir': { type: 'string' },
+      'data-dir': { type: 'string' },
+      rules: { type: 'string' },
+      lateness: { type: 'string' },
+      window: { type: 'string' },
+      'sample-count': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+
+interface Input {
+  readonly name: string;
+  records(): AsyncIterable<PipelineInput>;
+}
+
+const fromInputRecord = (record: InputRecord): PipelineInput =>
+  'error' in record
+    ? record
+    : { line: record.line, envelope: record.envelope as Record<string, unknown>, raw: JSON.stringify(record.envelope) };
+
+const chooseInput = (values: ReturnType<typeof parse>['values'], io: CliIo, sampleCount: number): Input => {
+  if (values.events !== undefined && values['okta-org'] !== undefined) {
+    throw new CliError('give either --events or --okta-org, not both', 2);
+  }
+  if (values.events !== undefined) {
+    const source = values.events;
+    return {
+      name: source === '-' ? 'stdin' : basename(source),
+      async *records() {
+        try {
+          for await (const record of readEventInput(source, { stdin: io.stdin })) yield fromInputRecord(record);
+        } catch (error) {
+          throw new CliError((error as Error).message);
+        }
+      },
+    };
+  }
+  if (values['okta-org'] !== undefined) return oktaInput(values, io);
+  if (values.since !== undefined || values.until !== undefined) {
+    throw new CliError('--since and --until need --okta-org', 2);
+  }
+  io.stderr.write(`olp local: no input given, running the built-in sample stream (${sampleCount} events)\n`);
+  return {
+    name: 'sample',
+    async *records() {
+      const { deliveries } = generateSample({ count: sampleCount, seed: 7 });
+      for (const [i, envelope] of deliveries.entries()) {
+        yield { line: i + 1, envelope: envelope as Record<string, unknown>, raw: JSON.stringify(envelope) };
+      }
+    },
+  };
+};
+
+const oktaInput = (values: ReturnType<typeof parse>['values'], io: CliIo): Input => {
+  const orgUrl = values['okta-org'] ?? '';
+  let url: URL;
+  try {
+    url = new URL(orgUrl);
+  } catch {
+    throw new CliError(`--okta-org must be a URL like https://acme.okta.com, got "${orgUrl}"`, 2);
+  }
+  const token = io.env.OKTA_API_TOKEN;
+  if (token === undefined || token === '') {
+    throw new CliError('--okta-org needs an API token in the OKTA_API_TOKEN environment variable', 2);
+  }
+  if (values.since === undefined) throw new CliError('--okta-org needs --since (an ISO instant, or e.g. 24h)', 2);
+  const now = new Date();
+  let since: Date;
+  let until: Date | undefined;
+  try {
+    since = parseSince(values.since, now);
+    until = values.until === undefined ? undefined : parseSince(values.until, now);
+  } catch (error) {
+    throw new CliError((error as Error).message, 2);
+  }
+  const eventSource = `aws.partner/okta.com/${url.hostname.split('.')[0]}/system-log-api`;
+  return {
+    name: url.hostname,
+    async *records() {
+      let line = 0;
+      const events = readSystemLog({
+        orgUrl: url.origin,
+        token,
+        since,
+        ...(until === undefined ? {} : { until }),
+        onProgress: ({ pages, events: count, waitingMs }) => {
+          const wait = waitingMs === undefined ? '' : `, rate limited: waiting ${Math.ceil(waitingMs / 1000)} s`;
+          io.stderr.write(`olp local: ${url.hostname}: ${pages} pages, ${count} events${wait}\n`);
+        },
+      });
+      try {
+        for await (const event of events) {
+          line++;
+          const wrapped = toEnvelope(event, eventSource);
+          yield 'error' in wrapped
+            ? { line, error: wrapped.error, raw: JSON.stringify(event) }
+            : { line, envelope: wrapped.envelope as Record<string, unknown>, raw: JSON.stringify(wrapped.envelope) };
+        }
+      } catch (error) {
+        throw new CliError((error as Error).message);
+      }
+    },
+  };
+};
+
+/** A progress line on stderr for long inputs: rewritten in place on a terminal, a line every few seconds otherwise. */
+class Progress {
+  private last: number;
+  private drawn = false;
+
+  constructor(
+    private readonly io: CliIo,
+    private readonly counts: PipelineCounts,
+    private readonly started: number,
+  ) {
+    this.last = started;
+  }
+
+  maybeReport(): void {
+    const now = Date.now();
+    if (now - this.last < PROGRESS_EVERY_MS) return;
+    this.last = now;
+    const c = this.counts;
+    const rate = Math.round(c.read / ((now - this.started) / 1000));
+    const line =
+      `olp local: ${n(c.read)} events (${n(rate)}/s), ${n(c.duplicates)} duplicates dropped, ` +
+      `${n(c.quarantined)} quarantined, ${n(c.windowsSealed)} windows sealed`;
+    const tty = (this.io.stderr as { isTTY?: boolean }).isTTY === true;
+    this.io.stderr.write(tty ? `\r${line}\u001b[K` : `${line}\n`);
+    this.drawn = tty;
+  }
+
+  clear(): void {
+    if (this.drawn) this.io.stderr.write('\r\u001b[K');
+  }
+}
+
+const n = (value: number) => value.toLocaleString('en-US');
+
+export const formatSummary = (c: PipelineCounts, archiveDir: string, elapsedMs: number): string => {
+  const rows = [
+    '',
+    `Summary (${(elapsedMs / 1000).toFixed(1)} s)`,
+    `  events read            ${n(c.read)}`,
+    `    unique (staged)      ${n(c.staged)}${c.late > 0 ? `  (${n(c.late)} arrived after their window was sealed)` : ''}`,
+    `    duplicates dropped   ${n(c.duplicates)}`,
+    `    quarantined          ${n(c.quarantined)}`,
+    ...[...c.quarantineReasons].sort(([, a], [, b]) => b - a).map(([reason, count]) => `      ${n(count)} x ${reason}`),
+    `  conflicts              ${n(c.conflicts.size)}  (same uuid, other content; both kept)`,
+    `  alerts                 ${n([...c.alertsByRule.values()].reduce((sum, count) => sum + count, 0))}`,
+    ...[...c.alertsByRule].sort(([a], [b]) => a.localeCompare(b)).map(([rule, count]) => `      ${n(count)} x ${rule}`),
+    `  windows sealed         ${n(c.windowsSealed)}  (+${n(c.lateSupplements)} late supplements)`,
+    `  events archived        ${n(c.archived)}  in ${archiveDir}`,
+    '',
+  ];
+  return rows.join('\n');
+};
+

@@ -1,0 +1,43 @@
+import { type CliIo, CliError, type Command } from './io.ts';
+
+const USAGE = `olp: okta-log-pipeline on your machine
+
+Usage:
+  olp local [--events <file|->] [--okta-org <url> --since <ISO|24h> [--until <ISO>]] [--json] [options]
+  olp sample [--count N] [--seed S]
+  olp rules test --events <file> [--rules <dir>] [--json]
+  olp rules lint [--rules <dir>]
+  olp pattern test --pattern <json|@file> --event <json|@file>
+  olp pattern test --cases <file.jsonl>
+
+Run 'olp <command> --help' for a command's options.`;
+
+/** Commands load lazily, so `olp pattern test` does not pay for starting the local stand-ins' modules. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  local: async () => (await import('./local-command.ts')).localCommand,
+  sample: async () => (await import('./sample-command.ts')).sampleCommand,
+  rules: async () => (await import('./rules-command.ts')).rulesCommand,
+  pattern: async () => (await import('./pattern-command.ts')).patternCommand,
+};
+
+export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(`${USAGE}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const load = COMMANDS[name];
+  if (load === undefined) {
+    io.stderr.write(`olp: unknown command "${name}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    return await (await load())(args, io);
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.stderr.write(`olp ${name}: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+};

@@ -1,0 +1,476 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import dynalite from 'dynalite';
+import { startFauxqs } from 'fauxqs';
+import { createAlertBatchHandler } from '../../lambdas/alert/alert-records.ts';
+import { createSnsAlertPublisher } from '../../lambdas/alert/sns-publisher.ts';
+import { withBatchDedupe } from '../../lambdas/ingest/batch-dedupe.ts';
+import { type EventStager, type IngestOutcome, ingestEnvelope } from '../../lambdas/ingest/ingest-envelope.ts';
+import { runSequencer, type SequencerSettings } from '../../lambdas/sequencer/run-sequencer.ts';
+import { type QuarantineRecord, quarantineKey } from '../../lambdas/shared/archive-layout.ts';
+import { createDynamoAlertClaims } from '../../lambdas/shared/dynamo-alert-claims.ts';
+import { DynamoEventStore } from '../../lambdas/shared/dynamo-event-store.ts';
+import { OKTA_SOURCE_PREFIX } from '../../lambdas/shared/okta-event.ts';
+import { S3ArchiveStore } from '../../lambdas/shared/s3-archive-store.ts';
+import { windowEndOf, windowStartOf } from '../../lambdas/shared/window.ts';
+import { compileRules, type LoadedRule, matchingRules } from '../rules/index.ts';
+import type { CompiledAlertRule } from '../rules/types.ts';
+import { ArchiveDirStore, MirroredArchiveStore } from './archive-dir-store.ts';
+
+/** One alert as the local runner shows it: the fields of the SNS message's JSON form that identify it. */
+export interface LocalAlert {
+  readonly ruleId: string;
+  readonly severity: string;
+  readonly eventType: string;
+  readonly uuid: string;
+  readonly published: string;
+  readonly subject: string;
+}
+
+/** One input record for the pipeline: an EventBridge envelope, or what was wrong with the record. */
+export type PipelineInput =
+  | { readonly line: number; readonly envelope: Record<string, unknown>; readonly raw: string }
+  | { readonly line: number; readonly error: string; readonly raw: string };
+
+export interface LocalPipelineOptions {
+  readonly archiveDir: string;
+  /** Keeps DynamoDB's data (dedupe records, alert claims, sequencer progress) between runs; in memory otherwise. */
+  readonly dataDir?: string;
+  readonly rules: readonly LoadedRule[];
+  readonly windowSeconds: number;
+  readonly allowedLatenessSeconds: number;
+  readonly dedupeRetentionDays: number;
+  readonly alertDedupeRetentionDays: number;
+  /** Names the input in quarantine records (a file name, `stdin`, the Okta org). */
+  readonly inputName: string;
+  readonly onAlert: (alert: LocalAlert) => void;
+}
+
+export interface PipelineCounts {
+  read: number;
+  staged: number;
+  duplicates: number;
+  late: number;
+  quarantined: number;
+  windowsSealed: number;
+  lateSupplements: number;
+  archived: number;
+  readonly quarantineReasons: Map<string, number>;
+  readonly alertsByRule: Map<string, number>;
+  readonly conflicts: Set<string>;
+}
+
+const STAND_IN = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+/** SQS caps a receive and a batch send at 10 messages. */
+const SQS_BATCH = 10;
+const RECEIVERS = 4;
+/** A record that fails this many times is quarantined with its error instead of being retried forever. */
+const MAX_RECEIVES = 3;
+
+/**
+ * The deployed topology in one process: the partner bus is the local pattern engine; the ingest and alert queues, the
+ * alert topic and a subscriber queue are on fauxqs; the events and alert-claims tables on dynalite; the archive in a
+ * directory (mirrored to a fauxqs bucket) with the S3 key layout. Ingest, sequencer and alert code are the Lambdas'.
+ *
+ * Time is event time: `now` is the watermark, the latest `published` seen, so replaying last week's events seals
+ * windows as the deployed pipeline would have. Input is pushed in chunks; after each chunk the queues are drained and
+ * the sequencer runs; `finish()` moves the watermark past the last window and seals everything.
+ */
+export class LocalPipeline {
+  readonly counts: PipelineCounts = {
+    read: 0,
+    staged: 0,
+    duplicates: 0,
+    late: 0,
+    quarantined: 0,
+    windowsSealed: 0,
+    lateSupplements: 0,
+    archived: 0,
+    quarantineReasons: new Map(),
+    alertsByRule: new Map(),
+    conflicts: new Set(),
+  };
+  private watermark = Number.NEGATIVE_INFINITY;
+  private firstWatermark: number | undefined;
+  private readonly compiled = new Map<string, CompiledAlertRule[]>();
+  private readonly runId = new Date().toISOString().replaceAll(/[-:.]/g, '').slice(0, 15);
+
+  private constructor(
+    private readonly options: LocalPipelineOptions,
+    private readonly stack: Awaited<ReturnType<typeof startStandIns>>,
+    private readonly settings: SequencerSettings,
+  ) {}
+
+  static async start(options: LocalPipelineOptions): Promise<LocalPipeline> {
+    const settings: SequencerSettings = {
+      windowSeconds: options.windowSeconds,
+      allowedLatenessSeconds: options.allowedLatenessSeconds,
+      // One process writes the table: spreading a window over partitions buys nothing here.
+      windowShards: 1,
+      dedupeRetentionDays: options.dedupeRetentionDays,
+      // Ingest and sealing alternate in this process, so no ingest write can land after a seal began.
+      sealGuardSeconds: 0,
+      backfillSeconds: 0,
+      maxWindowsPerRun: Number.POSITIVE_INFINITY,
+    };
+    return new LocalPipeline(options, await startStandIns(options), settings);
+  }
+
+  /** Sends a chunk of input through the pipeline: bus, ingest, alerts, then one sequencer run. */
+  async push(records: readonly PipelineInput[]): Promise<void> {
+    const ingest: PipelineInput[] = [];
+    const alerts: string[] = [];
+    for (const record of records) {
+      this.counts.read++;
+      if ('error' in record) {
+        await this.quarantine(record.line, record.error, record.raw);
+        continue;
+      }
+      ingest.push(record);
+      this.advanceWatermark(record.envelope);
+      for (const rule of matchingRules(this.rulesFor(record.envelope.source), record.envelope)) {
+        const { pattern: _pattern, ...summary } = rule;
+        alerts.push(JSON.stringify({ rule: summary, event: record.envelope }));
+      }
+    }
+    await Promise.all([
+      this.send(
+        this.stack.queues.ingest,
+        ingest.map((record) => ({ body: record.raw, line: record.line })),
+      ),
+      this.send(
+        this.stack.queues.alert,
+        alerts.map((body) => ({ body })),
+      ),
+    ]);
+    await Promise.all([this.drainIngest(), this.drainAlerts()]);
+    await this.seal(this.watermark);
+    await this.drainAlertSubscriber();
+  }
+
+  /** The end of a finite input: the watermark jumps past the last window, so every window is sealed. */
+  async finish(): Promise<PipelineCounts> {
+    if (Number.isFinite(this.watermark)) {
+      const lastEnd = windowEndOf(
+        windowStartOf(this.watermark, this.settings.windowSeconds),
+        this.settings.windowSeconds,
+      );
+      await this.seal(lastEnd + this.settings.allowedLatenessSeconds * 1000);
+    }
+    await this.drainAlertSubscriber();
+    return this.counts;
+  }
+
+  async stop(): Promise<void> {
+    await this.stack.stop();
+  }
+
+  private rulesFor(source: unknown): CompiledAlertRule[] {
+    if (typeof source !== 'string' || !source.startsWith(OKTA_SOURCE_PREFIX)) return [];
+    let rules = this.compiled.get(source);
+    if (rules === undefined) {
+      // Deployed, rules are compiled for the configured source; locally, for each Okta source the input carries.
+      rules = compileRules(this.options.rules, source);
+      this.compiled.set(source, rules);
+    }
+    return rules;
+  }
+
+  private advanceWatermark(envelope: Record<string, unknown>): void {
+    const detail = envelope.detail as { published?: unknown } | undefined;
+    const published = typeof detail?.published === 'string' ? Date.parse(detail.published) : Number.NaN;
+    // An implausible future instant is quarantined by ingest; it must not drag the watermark along.
+    if (!Number.isFinite(published) || published > Date.now() + 3_600_000) return;
+    this.watermark = Math.max(this.watermark, published);
+    this.firstWatermark ??= published;
+  }
+
+  private async quarantine(line: number, reason: string, raw: string, error?: string): Promise<void> {
+    const now = Date.now();
+    const record: QuarantineRecord = {
+      reason: error === undefined ? reason : `${reason}: ${error}`,
+      receivedAt: new Date(now).toISOString(),
+      origin: { id: this.originId(line), input: this.options.inputName, line },
+      raw,
+    };
+    await this.stack.archive.put(
+      quarantineKey(now, record.origin.id as string),
+      `${JSON.stringify(record, null, 2)}\n`,
+      'application/json',
+    );
+    this.countQuarantine(record.reason);
+  }
+
+  private countQuarantine(reason: string): void {
+    this.counts.quarantined++;
+    // Group by the reason's first clause: "invalid System Log event in detail: published" rather than every value.
+    const kind = reason.split(/:\s/).slice(0, 2).join(': ');
+    this.counts.quarantineReasons.set(kind, (this.counts.quarantineReasons.get(kind) ?? 0) + 1);
+  }
+
+  private originId(line: number): string {
+    return `${this.runId}-line-${line}`;
+  }
+
+  private async send(queueUrl: string, messages: ReadonlyArray<{ body: string; line?: number }>): Promise<void> {
+    const batches: Array<typeof messages> = [];
+    for (let i = 0; i < messages.length; i += SQS_BATCH) batches.push(messages.slice(i, i + SQS_BATCH));
+    await Promise.all(
+      batches.map((batch) =>
+        this.stack.sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: batch.map((message, i) => ({
+              Id: String(i),
+              MessageBody: message.body,
+              ...(message.line === undefined
+                ? {}
+                : { MessageAttributes: { line: { DataType: 'Number', StringValue: String(message.line) } } }),
+            })),
+          }),
+        ),
+      ),
+    );
+  }
+
+  /** Receives until the queue is empty, with a few receivers at once; handles each batch like the Lambda would. */
+  private async drain(queueUrl: string, handle: (event: SQSEvent) => Promise<string[]>): Promise<void> {
+    const receiver = async () => {
+      for (;;) {
+        const { Messages = [] } = await this.stack.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: SQS_BATCH,
+            WaitTimeSeconds: 0,
+            MessageAttributeNames: ['All'],
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          }),
+        );
+        if (Messages.length === 0) return;
+        const failed = new Set(await handle({ Records: Messages.map((m) => toRecord(m, queueUrl)) }));
+        const done = Messages.filter((m) => !failed.has(m.MessageId ?? ''));
+        if (done.length > 0) {
+          await this.stack.sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: queueUrl,
+              Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+            }),
+          );
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: RECEIVERS }, receiver));
+  }
+
+  private drainIngest(): Promise<void> {
+    const deps = {
+      quarantine: this.stack.archive,
+      now: () => this.watermark,
+      wallClock: Date.now,
+      newToken: randomUUID,
+    };
+    const ingestRecord =
+      (events: EventStager) =>
+      async (record: SQSRecord): Promise<void> => {
+        const line = Number(record.messageAttributes.line?.stringValue ?? 0);
+        const origin = { id: this.originId(line), input: this.options.inputName, line };
+        let outcome: IngestOutcome;
+        try {
+          outcome = await ingestEnvelope(record.body, origin, { ...deps, events }, this.settings);
+        } catch (error) {
+          // The queue would redeliver; after MAX_RECEIVES the record is quarantined with the error, never lost.
+          if (Number(record.attributes.ApproximateReceiveCount) < MAX_RECEIVES) throw error;
+          await this.quarantine(line, `ingest failed ${MAX_RECEIVES} times`, record.body, (error as Error).message);
+          return;
+        }
+        if (outcome.kind === 'quarantined') this.countQuarantine(outcome.reason);
+        else if (outcome.kind === 'duplicate') this.counts.duplicates++;
+        else {
+          this.counts.staged++;
+          if (outcome.event.late) this.counts.late++;
+        }
+      };
+    return this.drain(this.stack.queues.ingest, async (event) => {
+      const batch = ingestRecord(withBatchDedupe(this.stack.events));
+      const response = await processPartialResponse(event, batch, new BatchProcessor(EventType.SQS), {
+        throwOnFullBatchFailure: false,
+      });
+      return response.batchItemFailures.map((failure) => failure.itemIdentifier);
+    });
+  }
+
+  private drainAlerts(): Promise<void> {
+    const handleBatch = createAlertBatchHandler({
+      claims: this.stack.claims,
+      publisher: createSnsAlertPublisher({ client: this.stack.sns, topicArn: this.stack.topicArn }),
+      now: Date.now,
+    });
+    return this.drain(this.stack.queues.alert, async (event) =>
+      (await handleBatch(event)).batchItemFailures.map((failure) => failure.itemIdentifier),
+    );
+  }
+
+  /** Reads what subscribers of the alert topic receive, and shows each alert. */
+  private drainAlertSubscriber(): Promise<void> {
+    return this.drain(this.stack.queues.subscriber, async (event) => {
+      for (const record of event.Records) {
+        const alert = readAlertNotification(record.body);
+        this.counts.alertsByRule.set(alert.ruleId, (this.counts.alertsByRule.get(alert.ruleId) ?? 0) + 1);
+        this.options.onAlert(alert);
+      }
+      return [];
+    });
+  }
+
+  private async seal(now: number): Promise<void> {
+    if (!Number.isFinite(now) || this.firstWatermark === undefined) return;
+    // Any on-time event's window ends after (first watermark - lateness), so sealing can start there.
+    const startFrom = this.firstWatermark - (this.settings.allowedLatenessSeconds + this.settings.windowSeconds) * 1000;
+    const report = await runSequencer(
+      { events: this.stack.events, archive: this.stack.archive },
+      this.settings,
+      now,
+      startFrom,
+    );
+    for (const window of report.sealed) {
+      if (window.kind === 'main') this.counts.windowsSealed++;
+      else this.counts.lateSupplements++;
+      this.counts.archived += window.eventCount;
+      for (const uuid of window.conflicts) this.counts.conflicts.add(uuid);
+    }
+  }
+}
+
+const toRecord = (message: Message, queueUrl: string): SQSRecord => ({
+  messageId: message.MessageId ?? '',
+  receiptHandle: message.ReceiptHandle ?? '',
+  body: message.Body ?? '',
+  attributes: {
+    ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
+    SentTimestamp: '',
+    SenderId: '',
+    ApproximateFirstReceiveTimestamp: '',
+  },
+  messageAttributes: Object.fromEntries(
+    Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+      name,
+      { stringValue: value.StringValue, dataType: value.DataType ?? 'String' },
+    ]),
+  ),
+  md5OfBody: message.MD5OfBody ?? '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: queueUrl,
+  awsRegion: STAND_IN.region,
+});
+
+/**
+ * An SNS notification as an SQS subscriber receives it. SNS delivers the message structure's `sqs` entry; fauxqs
+ * delivers the whole structure, so both are accepted.
+ */
+const readAlertNotification = (body: string): LocalAlert => {
+  const notification = JSON.parse(body) as { Message: string };
+  const message = JSON.parse(notification.Message) as { sqs?: string } & Partial<LocalAlert>;
+  const alert = (typeof message.sqs === 'string' ? JSON.parse(message.sqs) : message) as LocalAlert;
+  return {
+    ruleId: alert.ruleId,
+    severity: alert.severity,
+    eventType: alert.eventType,
+    uuid: alert.uuid,
+    published: alert.published,
+    subject: alert.subject,
+  };
+};
+
+/** dynalite and fauxqs on 127.0.0.1, with the tables, queues, topic and bucket of the deployed stack. */
+const startStandIns = async (options: LocalPipelineOptions) => {
+  if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
+  const dynamoServer = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(options.dataDir === undefined ? {} : { path: options.dataDir }),
+  });
+  await new Promise<void>((resolve, reject) => {
+    dynamoServer.once('error', reject);
+    dynamoServer.listen(0, '127.0.0.1', () => resolve());
+  });
+  const fauxqs = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+  const dynamoEndpoint = `http://127.0.0.1:${(dynamoServer.address() as AddressInfo).port}`;
+  const fauxqsEndpoint = `http://127.0.0.1:${fauxqs.port}`;
+  const dynamo = new DynamoDBClient({ ...STAND_IN, endpoint: dynamoEndpoint });
+  const sqs = new SQSClient({ ...STAND_IN, endpoint: fauxqsEndpoint });
+  const sns = new SNSClient({ ...STAND_IN, endpoint: fauxqsEndpoint });
+  const s3 = new S3Client({ ...STAND_IN, endpoint: fauxqsEndpoint, forcePathStyle: true });
+
+  const { TableNames = [] } = await dynamo.send(new ListTablesCommand({}));
+  for (const [name, sortKey] of [
+    ['events', true],
+    ['alert-claims', false],
+  ] as const) {
+    if (TableNames.includes(name)) continue; // a persisted --data-dir already has them
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          ...(sortKey ? [{ AttributeName: 'sk', AttributeType: 'S' as const }] : []),
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          ...(sortKey ? [{ AttributeName: 'sk', KeyType: 'RANGE' as const }] : []),
+        ],
+      }),
+    );
+  }
+  const queue = async (name: string) =>
+    (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: '0' } }))).QueueUrl ??
+    '';
+  const queues = {
+    ingest: await queue('ingest'),
+    alert: await queue('alert'),
+    subscriber: await queue('alert-subscriber'),
+  };
+  const { TopicArn = '' } = await sns.send(new CreateTopicCommand({ Name: 'alerts' }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queues.subscriber, AttributeNames: ['QueueArn'] }),
+  );
+  await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes?.QueueArn }));
+  await s3.send(new CreateBucketCommand({ Bucket: 'archive' }));
+  await mkdir(options.archiveDir, { recursive: true });
+
+  return {
+    sqs,
+    sns,
+    queues,
+    topicArn: TopicArn,
+    events: new DynamoEventStore(dynamo, 'events'),
+    claims: createDynamoAlertClaims({
+      client: dynamo,
+      tableName: 'alert-claims',
+      retentionDays: options.alertDedupeRetentionDays,
+      now: Date.now,
+    }),
+    archive: new MirroredArchiveStore(new ArchiveDirStore(options.archiveDir), new S3ArchiveStore(s3, 'archive')),
+    stop: async () => {
+      for (const client of [dynamo, sqs, sns, s3]) client.destroy();
+      await fauxqs.stop();
+      await new Promise<void>((resolve, reject) => dynamoServer.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+};
