@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { CONFIG_KEYS, ConfigError, type PipelineConfig, parseConfig } from '../lib/config.ts';
+import {
+  compileRules,
+  loadRules,
+  RuleCompileError,
+  RuleValidationError,
+  TooManyAlertRulesError,
+} from '../lib/rules/index.ts';
+import { OktaLogPipelineStack } from '../lib/stacks/okta-log-pipeline-stack.ts';
+
+/** Errors in what the user configured: their message says what to fix, so a stack trace would only bury it. */
+const USER_ERRORS = [ConfigError, RuleValidationError, RuleCompileError, TooManyAlertRulesError];
+
+const app = new App();
+
+const readInputs = () => {
+  const context = Object.fromEntries(CONFIG_KEYS.map((key) => [key, app.node.tryGetContext(key)]));
+  const config: PipelineConfig = parseConfig(context);
+  const rules = loadRules(config.rulesDir === undefined ? {} : { userDir: config.rulesDir });
+  return { config, alertRules: compileRules(rules, config.eventSourceName) };
+};
+
+const inputs = (() => {
+  try {
+    return readInputs();
+  } catch (error) {
+    if (!USER_ERRORS.some((kind) => error instanceof kind)) throw error;
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+})();
+
+new OktaLogPipelineStack(app, 'OktaLogPipeline', {
+  ...inputs,
+  description: 'Okta System Log stream to a deduplicated, ordered S3 archive and SNS alerts',
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});
+
+// Acknowledgments are recorded in each resource's template metadata too, as an audit trail.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));

@@ -1,0 +1,131 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { z } from 'zod';
+
+/**
+ * What can be configured, with defaults. Values come from CDK context (cdk.json or `-c key=value`); `-c` values
+ * arrive as strings, so numbers are coerced here. bin/app.ts reads the context and calls `parseConfig` once.
+ */
+
+/** The retention periods CloudWatch Logs accepts (the CDK's list, without its "never expire" value). */
+export const LOG_RETENTION_DAYS: readonly RetentionDays[] = Object.values(RetentionDays).filter(
+  (value): value is RetentionDays => typeof value === 'number' && value !== RetentionDays.INFINITE,
+);
+
+/** Okta names the partner event source aws.partner/okta.com/<org>/<eventSourceName>. */
+const EVENT_SOURCE_NAME = /^aws\.partner\/okta\.com\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]{1,75}$/;
+const EVENT_SOURCE_RULE =
+  "must look like aws.partner/okta.com/<org>/<name>, where <org> is the Okta org (letters, digits, '.', '-', '_') " +
+  "and <name> is the log stream's event source name (1-75 letters, digits, '.', '-', '_')";
+
+const isInteger = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value);
+
+/** `-c windowSeconds=60` arrives as the string "60"; anything that is not a plain number is left for the check. */
+const toNumber = (value: unknown): unknown =>
+  typeof value === 'string' && /^\s*[+-]?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
+
+/** An integer that satisfies `ok`; `rule` completes the sentence "<key> <value> must be ...". */
+const integer = (rule: string, ok: (value: number) => boolean) =>
+  z.preprocess(
+    toNumber,
+    z.custom<number>((value) => isInteger(value) && ok(value), { error: `must be ${rule}` }),
+  );
+
+const between = (min: number, max: number) => (value: number) => value >= min && value <= max;
+
+const ConfigSchema = z
+  .object({
+    eventSourceName: z.string({ error: EVENT_SOURCE_RULE }).regex(EVENT_SOURCE_NAME, EVENT_SOURCE_RULE),
+    windowSeconds: integer(
+      'an integer from 10 to 3600 that divides 3600, so windows line up with the hour',
+      (value) => between(10, 3600)(value) && 3600 % value === 0,
+    ).default(60),
+    allowedLatenessSeconds: integer('an integer from 0 to 21600 (6 hours)', between(0, 21_600)).default(120),
+    windowShards: integer('an integer from 1 to 64', between(1, 64)).default(8),
+    dedupeRetentionDays: integer(
+      "an integer from 2 to 365: staged events must outlive the sequencer's one-day backfill",
+      between(2, 365),
+    ).default(7),
+    alertDedupeRetentionDays: integer('an integer from 1 to 365', between(1, 365)).default(30),
+    archiveRetentionDays: integer('an integer from 0 (keep forever) to 36500', between(0, 36_500)).default(2557),
+    archiveTransitionDays: integer('an integer from 0 to 36500', between(0, 36_500)).default(30),
+    notificationEmail: z.email({ error: 'must be an email address' }).optional(),
+    silenceMinutes: integer(
+      'an integer from 5 to 1440: CloudWatch evaluates an alarm over at most one day',
+      between(5, 1440),
+    ).default(30),
+    rulesDir: z.string({ error: 'must be a directory path' }).min(1, 'must be a directory path').optional(),
+    ingestBatchSize: integer('an integer from 1 to 10000 (the SQS event source limit)', between(1, 10_000)).default(
+      100,
+    ),
+    ingestBatchWindowSeconds: integer('an integer from 0 to 300', between(0, 300)).default(10),
+    logRetentionDays: z
+      .preprocess(
+        toNumber,
+        z.custom<RetentionDays>((value) => LOG_RETENTION_DAYS.some((days) => days === value), {
+          error: `must be a retention CloudWatch Logs supports: one of ${LOG_RETENTION_DAYS.join(', ')}`,
+        }),
+      )
+      .default(RetentionDays.THREE_MONTHS),
+  })
+  .superRefine((config, ctx) => {
+    if (config.archiveRetentionDays !== 0 && config.archiveRetentionDays <= config.archiveTransitionDays) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['archiveRetentionDays'],
+        message:
+          `must be 0 (keep forever) or more than archiveTransitionDays (${config.archiveTransitionDays}): ` +
+          'S3 lifecycle rules expire objects only after they transition',
+      });
+    }
+    if (config.ingestBatchSize > 10 && config.ingestBatchWindowSeconds < 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ingestBatchWindowSeconds'],
+        message: `must be at least 1 when ingestBatchSize (${config.ingestBatchSize}) is over 10, as Lambda requires`,
+      });
+    }
+  });
+
+export type PipelineConfig = Readonly<z.output<typeof ConfigSchema>>;
+
+/** The context keys the pipeline reads; every other context key belongs to the CDK. */
+export const CONFIG_KEYS = Object.keys(ConfigSchema.shape) as readonly (keyof PipelineConfig)[];
+
+/** A configuration that cannot be deployed; each issue names the key, the value and the rule it broke. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly issues: readonly string[];
+
+  constructor(issues: readonly string[]) {
+    super(issues.map((issue) => `Invalid config: ${issue}`).join('\n'));
+    this.issues = issues;
+  }
+}
+
+/** Shows a value as the user wrote it: `-c windowSeconds=61` reads 61, a string reads "quoted". */
+const show = (value: unknown): string => {
+  const coerced = toNumber(value);
+  return typeof coerced === 'string' ? JSON.stringify(coerced) : String(coerced);
+};
+
+/**
+ * Validates the pipeline's context values and fills in defaults. An empty string counts as not set, so
+ * `-c notificationEmail=` clears a value from cdk.json.
+ */
+export function parseConfig(context: Record<string, unknown>): PipelineConfig {
+  const input = Object.fromEntries(
+    Object.entries(context).filter(([key, value]) => CONFIG_KEYS.some((k) => k === key) && value !== ''),
+  );
+  const parsed = ConfigSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '(config)');
+      const value = input[key];
+      if (value === undefined) {
+        return `${key} is required: set it in cdk.json "context" or with -c ${key}=<value>; it ${issue.message}`;
+      }
+      return `${key} ${show(value)} ${issue.message}`;
+    }),
+  );
+}

@@ -1,0 +1,48 @@
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { ArchiveBucket } from '../constructs/archive-bucket.ts';
+import { EncryptedTopic } from '../constructs/encrypted-topic.ts';
+import { PipelineTable } from '../constructs/pipeline-table.ts';
+
+export interface StatefulResourcesProps {
+  readonly archiveRetentionDays: number;
+  readonly archiveTransitionDays: number;
+  readonly notificationEmail?: string;
+}
+
+/**
+ * Everything that holds data or identity: tables, archive, topics and their keys. Kept apart from compute so their
+ * construct paths, and so their logical IDs, do not move when the compute changes.
+ */
+export class StatefulResources extends Construct {
+  /** Dedupe records and staged events, by `pk` and `sk`. */
+  public readonly eventsTable: PipelineTable;
+  /** One claim per (alert rule, event), so an alert is published once. */
+  public readonly alertClaimsTable: PipelineTable;
+  public readonly archive: ArchiveBucket;
+  /** Security alerts raised by alert rules. */
+  public readonly alertTopic: EncryptedTopic;
+  /** The pipeline's own health alarms. */
+  public readonly operationsTopic: EncryptedTopic;
+
+  constructor(scope: Construct, id: string, props: StatefulResourcesProps) {
+    super(scope, id);
+    this.eventsTable = new PipelineTable(this, 'EventsTable', {
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+    });
+    this.alertClaimsTable = new PipelineTable(this, 'AlertClaimsTable');
+    this.archive = new ArchiveBucket(this, 'Archive', {
+      retentionDays: props.archiveRetentionDays,
+      transitionDays: props.archiveTransitionDays,
+    });
+    this.alertTopic = new EncryptedTopic(this, 'AlertTopic', {
+      displayName: 'Okta security alerts',
+      notificationEmail: props.notificationEmail,
+    });
+    this.operationsTopic = new EncryptedTopic(this, 'OperationsTopic', {
+      displayName: 'Okta log pipeline operations',
+      notificationEmail: props.notificationEmail,
+      allowCloudWatchAlarms: true,
+    });
+  }
+}

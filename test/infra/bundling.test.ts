@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { App } from 'aws-cdk-lib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lib/config.ts';
+import { OktaLogPipelineStack } from '../../lib/stacks/okta-log-pipeline-stack.ts';
+
+// Inside the project (cdk.out is ignored), so the bundles resolve the AWS SDK they leave external.
+const OUTDIR = fileURLToPath(new URL(`../../cdk.out/infra-test-${randomUUID()}/`, import.meta.url));
+
+/** What each function reads at cold start. */
+const FUNCTION_ENV = {
+  AWS_REGION: 'us-east-1',
+  EVENTS_TABLE_NAME: 'events',
+  ARCHIVE_BUCKET_NAME: 'archive',
+  WINDOW_SECONDS: '60',
+  ALLOWED_LATENESS_SECONDS: '120',
+  WINDOW_SHARDS: '8',
+  DEDUPE_RETENTION_DAYS: '7',
+  SEAL_GUARD_SECONDS: '90',
+  BACKFILL_SECONDS: '86400',
+  ALERTS_TABLE_NAME: 'claims',
+  ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:alerts',
+  ALERT_DEDUPE_RETENTION_DAYS: '30',
+};
+
+describe('Lambda bundles', () => {
+  const savedEnv = { ...process.env };
+  afterAll(() => {
+    rmSync(OUTDIR, { recursive: true, force: true });
+    process.env = savedEnv;
+  });
+
+  it('bundle every handler into an ESM module that loads and exports `handler`', async () => {
+    // Prepare
+    mkdirSync(OUTDIR, { recursive: true });
+    const app = new App({
+      outdir: OUTDIR,
+      context: {
+        ...JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context,
+        // As the CLI does: the template then names each function's asset directory.
+        'aws:cdk:enable-asset-metadata': true,
+      },
+    });
+    new OktaLogPipelineStack(app, 'OktaLogPipeline', {
+      config: parseConfig({ eventSourceName: 'aws.partner/okta.com/acme/okta-logs' }),
+      alertRules: [],
+    });
+
+    // Act: esbuild runs here, as in `cdk synth`.
+    const assembly = app.synth();
+
+    // Assess
+    const template = assembly.getStackByName('OktaLogPipeline').template;
+    const functions = Object.values(template.Resources).filter(
+      (resource): resource is { Type: string; Metadata: Record<string, string> } =>
+        (resource as { Type: string }).Type === 'AWS::Lambda::Function',
+    );
+    expect(functions).toHaveLength(3);
+    Object.assign(process.env, FUNCTION_ENV);
+    for (const fn of functions) {
+      const asset = join(OUTDIR, fn.Metadata['aws:asset:path'] ?? 'missing-asset-path');
+      const bundle = join(asset, 'index.mjs');
+      expect(existsSync(bundle)).toBe(true);
+      expect(existsSync(`${bundle}.map`)).toBe(true);
+      expect(readFileSync(bundle, 'utf8')).toMatch(/^import\s*\{\s*createRequire\s*\}\s*from\s*['"]node:module['"]/);
+      const module: { handler?: unknown } = await import(pathToFileURL(bundle).href);
+      expect(typeof module.handler).toBe('function');
+    }
+  });
+});

@@ -1,0 +1,222 @@
+import { describe, expect, it } from 'vitest';
+import { CONFIG_KEYS, ConfigError, LOG_RETENTION_DAYS, parseConfig } from '../../lib/config.ts';
+
+const SOURCE = 'aws.partner/okta.com/acme/okta-logs';
+
+/** The ConfigError a context raises; fails the test if it raises none. */
+const errorOf = (context: Record<string, unknown>): ConfigError => {
+  try {
+    parseConfig(context);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(context)}`);
+};
+
+describe('parseConfig', () => {
+  it('fills in every default around the required event source name', () => {
+    // Act
+    const config = parseConfig({ eventSourceName: SOURCE });
+
+    // Assess
+    expect(config).toEqual({
+      eventSourceName: SOURCE,
+      windowSeconds: 60,
+      allowedLatenessSeconds: 120,
+      windowShards: 8,
+      dedupeRetentionDays: 7,
+      alertDedupeRetentionDays: 30,
+      archiveRetentionDays: 2557,
+      archiveTransitionDays: 30,
+      silenceMinutes: 30,
+      ingestBatchSize: 100,
+      ingestBatchWindowSeconds: 10,
+      logRetentionDays: 90,
+    });
+  });
+
+  it('coerces the strings that `-c key=value` delivers', () => {
+    // Act
+    const config = parseConfig({
+      eventSourceName: SOURCE,
+      windowSeconds: '300',
+      allowedLatenessSeconds: '0',
+      windowShards: '64',
+      dedupeRetentionDays: '2',
+      alertDedupeRetentionDays: '365',
+      archiveRetentionDays: '0',
+      archiveTransitionDays: '0',
+      notificationEmail: 'secops@example.com',
+      silenceMinutes: '1440',
+      rulesDir: 'rules',
+      ingestBatchSize: '10',
+      ingestBatchWindowSeconds: '0',
+      logRetentionDays: '3653',
+    });
+
+    // Assess
+    expect(config).toMatchObject({
+      windowSeconds: 300,
+      allowedLatenessSeconds: 0,
+      windowShards: 64,
+      dedupeRetentionDays: 2,
+      alertDedupeRetentionDays: 365,
+      archiveRetentionDays: 0,
+      archiveTransitionDays: 0,
+      notificationEmail: 'secops@example.com',
+      silenceMinutes: 1440,
+      rulesDir: 'rules',
+      ingestBatchSize: 10,
+      ingestBatchWindowSeconds: 0,
+      logRetentionDays: 3653,
+    });
+  });
+
+  it('accepts the longest Okta event source name and any org without a slash', () => {
+    const source = `aws.partner/okta.com/dev-12345678.okta_preview/${'a'.repeat(75)}`;
+    expect(parseConfig({ eventSourceName: source }).eventSourceName).toBe(source);
+  });
+
+  it('treats an empty string as not set, and ignores context keys that are not configuration', () => {
+    // Act
+    const config = parseConfig({
+      eventSourceName: SOURCE,
+      notificationEmail: '',
+      windowSeconds: '',
+      '@aws-cdk/core:checkSecretUsage': true,
+      'aws:cdk:bundling-stacks': [],
+    });
+
+    // Assess
+    expect(config.notificationEmail).toBeUndefined();
+    expect(config.windowSeconds).toBe(60);
+    expect(Object.keys(config)).not.toContain('aws:cdk:bundling-stacks');
+  });
+
+  it('lists the keys it reads', () => {
+    expect([...CONFIG_KEYS].sort()).toEqual(
+      [
+        'alertDedupeRetentionDays',
+        'allowedLatenessSeconds',
+        'archiveRetentionDays',
+        'archiveTransitionDays',
+        'dedupeRetentionDays',
+        'eventSourceName',
+        'ingestBatchSize',
+        'ingestBatchWindowSeconds',
+        'logRetentionDays',
+        'notificationEmail',
+        'rulesDir',
+        'silenceMinutes',
+        'windowSeconds',
+        'windowShards',
+      ].sort(),
+    );
+  });
+
+  it('knows the CloudWatch Logs retention values', () => {
+    expect(LOG_RETENTION_DAYS).toEqual([
+      1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+    ]);
+  });
+});
+
+describe('parseConfig rejects', () => {
+  it('a missing event source name, saying how to set it', () => {
+    // Act
+    const error = errorOf({});
+
+    // Assess
+    expect(error.issues).toHaveLength(1);
+    expect(error.message).toMatch(
+      /^Invalid config: eventSourceName is required: set it in cdk\.json "context" or with -c/,
+    );
+    expect(error.message).toContain('aws.partner/okta.com/<org>/<name>');
+  });
+
+  it.each([
+    ['aws.partner/okta.com/acme', 'no name'],
+    ['aws.partner/okta.com//okta-logs', 'an empty org'],
+    ['aws.partner/okta.com/ac/me/okta-logs', 'an org with a slash'],
+    ['aws.partner/auth0.com/acme/okta-logs', 'another partner'],
+    [`aws.partner/okta.com/acme/${'a'.repeat(76)}`, 'a 76-character name'],
+    ['aws.partner/okta.com/acme/okta logs', 'a space in the name'],
+    ['aws.partner/okta.com/acme/okta:logs', 'a colon in the name'],
+  ])('the event source name %s (%s)', (eventSourceName) => {
+    expect(errorOf({ eventSourceName }).message).toBe(
+      `Invalid config: eventSourceName "${eventSourceName}" must look like aws.partner/okta.com/<org>/<name>, ` +
+        "where <org> is the Okta org (letters, digits, '.', '-', '_') and <name> is the log stream's event source " +
+        "name (1-75 letters, digits, '.', '-', '_')",
+    );
+  });
+
+  it.each([
+    ['windowSeconds', '61', 'must be an integer from 10 to 3600 that divides 3600'],
+    ['windowSeconds', '5', 'must be an integer from 10 to 3600 that divides 3600'],
+    ['windowSeconds', '7200', 'must be an integer from 10 to 3600 that divides 3600'],
+    ['windowSeconds', '60.5', 'must be an integer from 10 to 3600 that divides 3600'],
+    ['windowSeconds', 'sixty', 'must be an integer from 10 to 3600 that divides 3600'],
+    ['allowedLatenessSeconds', '-1', 'must be an integer from 0 to 21600'],
+    ['allowedLatenessSeconds', '21601', 'must be an integer from 0 to 21600'],
+    ['windowShards', '0', 'must be an integer from 1 to 64'],
+    ['windowShards', '65', 'must be an integer from 1 to 64'],
+    ['dedupeRetentionDays', '1', "must be an integer from 2 to 365: staged events must outlive the sequencer's"],
+    ['alertDedupeRetentionDays', '0', 'must be an integer from 1 to 365'],
+    ['archiveRetentionDays', '-1', 'must be an integer from 0 (keep forever) to 36500'],
+    ['archiveTransitionDays', '1.5', 'must be an integer from 0 to 36500'],
+    ['notificationEmail', 'secops', 'must be an email address'],
+    ['silenceMinutes', '4', 'must be an integer from 5 to 1440: CloudWatch evaluates an alarm over at most one day'],
+    ['silenceMinutes', '1441', 'must be an integer from 5 to 1440'],
+    ['ingestBatchSize', '0', 'must be an integer from 1 to 10000 (the SQS event source limit)'],
+    ['ingestBatchSize', '10001', 'must be an integer from 1 to 10000'],
+    ['ingestBatchWindowSeconds', '301', 'must be an integer from 0 to 300'],
+    ['logRetentionDays', '91', 'must be a retention CloudWatch Logs supports: one of 1, 3, 5, 7, 14, 30, 60, 90,'],
+    ['logRetentionDays', '9999', 'must be a retention CloudWatch Logs supports'],
+  ])('%s %s, naming the key, the value and the rule', (key, value, rule) => {
+    // Act
+    const error = errorOf({ eventSourceName: SOURCE, [key]: value });
+
+    // Assess
+    expect(error.issues).toHaveLength(1);
+    const shown = /^[+-]?\d+(\.\d+)?$/.test(value) ? value : JSON.stringify(value);
+    expect(error.message).toContain(`Invalid config: ${key} ${shown} ${rule}`);
+  });
+
+  it('numbers of the wrong kind from cdk.json, not only strings from -c', () => {
+    expect(errorOf({ eventSourceName: SOURCE, windowShards: 2.5 }).message).toBe(
+      'Invalid config: windowShards 2.5 must be an integer from 1 to 64',
+    );
+    expect(errorOf({ eventSourceName: SOURCE, windowShards: true }).message).toBe(
+      'Invalid config: windowShards true must be an integer from 1 to 64',
+    );
+  });
+
+  it('an archive that would expire before it transitions', () => {
+    expect(errorOf({ eventSourceName: SOURCE, archiveRetentionDays: 30, archiveTransitionDays: 30 }).message).toBe(
+      'Invalid config: archiveRetentionDays 30 must be 0 (keep forever) or more than archiveTransitionDays (30): ' +
+        'S3 lifecycle rules expire objects only after they transition',
+    );
+  });
+
+  it('an ingest batch over 10 without a batching window, which Lambda refuses', () => {
+    expect(errorOf({ eventSourceName: SOURCE, ingestBatchSize: '11', ingestBatchWindowSeconds: '0' }).message).toBe(
+      'Invalid config: ingestBatchWindowSeconds 0 must be at least 1 when ingestBatchSize (11) is over 10, as Lambda ' +
+        'requires',
+    );
+  });
+
+  it('every bad value at once, one line each', () => {
+    // Act
+    const error = errorOf({ eventSourceName: 'okta', windowShards: '0', silenceMinutes: '1' });
+
+    // Assess
+    expect(error.name).toBe('ConfigError');
+    expect(error.issues).toHaveLength(3);
+    expect(error.message.split('\n').map((line) => line.split(' ').slice(0, 3).join(' '))).toEqual([
+      'Invalid config: eventSourceName',
+      'Invalid config: windowShards',
+      'Invalid config: silenceMinutes',
+    ]);
+  });
+});
