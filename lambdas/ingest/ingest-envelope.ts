@@ -2,6 +2,7 @@ import { type QuarantineRecord, quarantineKey } from '../shared/archive-layout.t
 import { describeIssues, OktaEnvelope, OktaSystemLogEvent } from '../shared/okta-event.ts';
 import type { ArchiveStore, EventStore } from '../shared/ports.ts';
 import { type StagedEvent, type StagingSettings, stageEvent } from '../shared/staged-event.ts';
+import { rawDetail } from './raw-detail.ts';
 
 export type IngestOutcome =
   | { readonly kind: 'staged'; readonly event: StagedEvent }
@@ -56,8 +57,8 @@ export const parseEnvelope = (raw: string, settings: StagingSettings, now: numbe
       reason: `invalid System Log event in detail: published: ${event.data.published} is in the future`,
     };
   }
-  // The parsed detail keeps every field in the order received: serializing it gives the event as Okta sent it.
-  const body = JSON.stringify(envelope.data.detail);
+  // The event's own text when it can be cut out; otherwise the parsed detail, which keeps every field in order.
+  const body = rawDetail(raw) ?? JSON.stringify(envelope.data.detail);
   return { ok: true, staged: stageEvent(event.data, body, settings, now) };
 };
 

@@ -51,6 +51,20 @@ const toStaged = (item: Item): StagedEvent => {
   };
 };
 
+/** The item of a staged event, as written on the ingest hot path. */
+export const stagedEventItem = (event: StagedEvent): Item => {
+  const item: Item = {
+    pk: { S: event.pk },
+    sk: { S: event.sk },
+    windowStart: { N: String(event.windowStart) },
+    publishedMs: { N: String(event.publishedMs) },
+    body: { S: event.body },
+    expiresAt: { N: String(event.expiresAt) },
+  };
+  if (event.late) item.late = { BOOL: true };
+  return item;
+};
+
 const toMarker = (item: Item): LateMarker => ({
   windowStart: num(item, 'windowStart'),
   pk: str(item, 'eventPk'),
@@ -66,18 +80,13 @@ export class DynamoEventStore implements EventStore {
   ) {}
 
   async stage(event: StagedEvent): Promise<'staged' | 'duplicate'> {
-    const item: Item = {
-      pk: { S: event.pk },
-      sk: { S: event.sk },
-      windowStart: { N: String(event.windowStart) },
-      publishedMs: { N: String(event.publishedMs) },
-      body: { S: event.body },
-      expiresAt: { N: String(event.expiresAt) },
-    };
-    if (event.late) item.late = { BOOL: true };
     try {
       await this.client.send(
-        new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: stagedEventItem(event),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
       );
       return 'staged';
     } catch (error) {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { isLate, type WindowSettings, windowStartOf } from './window.ts';
 
 /**
@@ -30,9 +30,8 @@ export interface StagingSettings extends WindowSettings {
   readonly dedupeRetentionDays: number;
 }
 
-/** 128 bits of SHA-256 over the serialized event, base64url: enough to tell two contents apart, short in a key. */
-export const contentHash = (body: string): string =>
-  createHash('sha256').update(body).digest().subarray(0, 16).toString('base64url');
+/** The first 132 bits of SHA-256 over the event's text, base64url: enough to tell contents apart, short in a key. */
+export const contentHash = (body: string): string => hash('sha256', body, 'base64url').slice(0, 22);
 
 /** FNV-1a over the uuid: a cheap, stable spread of uuids over shards. */
 export const shardOf = (uuid: string, shards: number): number => {

@@ -1,0 +1,295 @@
+import { createHash } from 'node:crypto';
+import { type FileHandle, open } from 'node:fs/promises';
+import { createInterface, type Interface } from 'node:readline';
+import { pipeline, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { OKTA_DETAIL_TYPE } from '../../lambdas/shared/okta-event.ts';
+
+/**
+ * Reads Okta events from a file or stdin for the local tools: JSON Lines or one JSON document (an array of events,
+ * or a single pretty-printed event), plain or gzipped, each record either an EventBridge envelope or a raw System Log
+ * event (as the System Log API returns them). Raw events are wrapped in the envelope Okta Log Streaming would send.
+ * The System Log schema is not checked here: the pipeline's ingest does that, and quarantines with the reason.
+ */
+
+/** The partner event source given to raw System Log events when the caller names none. */
+export const DEFAULT_EVENT_SOURCE = 'aws.partner/okta.com/local/okta-logs';
+
+/** An EventBridge envelope as read: the three fields that make it one are present; their values are not checked. */
+export interface OktaEnvelopeLike {
+  readonly 'detail-type': unknown;
+  readonly source: unknown;
+  readonly detail: unknown;
+  readonly [field: string]: unknown;
+}
+
+/**
+ * One record of the input. `line` is the 1-based line number (JSON Lines), the 1-based index in the array (a JSON
+ * array), or the line the document starts on (a single JSON object). `raw` is the record's text.
+ */
+export type InputRecord =
+  | { readonly line: number; readonly envelope: OktaEnvelopeLike; readonly raw: string }
+  | { readonly line: number; readonly error: string; readonly raw: string };
+
+export interface EventInputOptions {
+  /** What `-` reads; default `process.stdin`. */
+  readonly stdin?: Readable;
+  /** The `source` of the envelope around a raw System Log event; default {@link DEFAULT_EVENT_SOURCE}. */
+  readonly eventSource?: string;
+}
+
+/** The input as a whole cannot be read: a missing path, a directory, no permission, a broken gzip stream. */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+}
+
+const ENVELOPE_FIELDS = ['detail-type', 'detail', 'source'] as const;
+const EVENT_FIELDS = ['uuid', 'published', 'eventType'] as const;
+
+/** What a wrapped raw event's envelope says where Okta would name a real AWS account and region. */
+const LOCAL_ACCOUNT = '000000000000';
+const LOCAL_REGION = 'us-east-1';
+
+/** The UUIDv5 namespace of envelope ids derived from event uuids. */
+const ENVELOPE_ID_NAMESPACE = Buffer.from('a1f35ee9eabc4559bf3a64f3bc3950e6', 'hex');
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const kindOf = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
+
+const isEnvelope = (record: Record<string, unknown>): record is Record<string, unknown> & OktaEnvelopeLike =>
+  ENVELOPE_FIELDS.every((field) => Object.hasOwn(record, field));
+
+const isRawEvent = (record: Record<string, unknown>): boolean =>
+  EVENT_FIELDS.every((field) => Object.hasOwn(record, field)) && !Object.hasOwn(record, 'detail');
+
+/**
+ * A UUIDv5 of the event's uuid, so wrapping the same event twice gives the same envelope id. Lowercased first, as the
+ * pipeline's dedupe does: Okta writes some uuids in uppercase.
+ */
+export function envelopeIdOf(uuid: unknown): string {
+  const name = typeof uuid === 'string' ? uuid.toLowerCase() : JSON.stringify(uuid);
+  const bytes = createHash('sha1').update(ENVELOPE_ID_NAMESPACE).update(name, 'utf8').digest().subarray(0, 16);
+  bytes.writeUInt8(((bytes.readUInt8(6) & 0x0f) | 0x50) >>> 0, 6);
+  bytes.writeUInt8(((bytes.readUInt8(8) & 0x3f) | 0x80) >>> 0, 8);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const UTC_INSTANT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?Z$/;
+
+/** The envelope `time`: `published` to the second, in UTC, as EventBridge writes it; left as is when unreadable. */
+function envelopeTimeOf(published: unknown): string {
+  if (typeof published !== 'string') return JSON.stringify(published);
+  const utc = UTC_INSTANT.exec(published);
+  if (utc?.[1] !== undefined) return `${utc[1]}Z`;
+  const millis = Date.parse(published);
+  return Number.isFinite(millis) ? `${new Date(millis).toISOString().slice(0, 19)}Z` : published;
+}
+
+/**
+ * Decides what one parsed record is: an EventBridge envelope (kept as is), a raw System Log event (wrapped in the
+ * envelope Okta Log Streaming would send from `eventSource`), or neither (the reason).
+ */
+export function toEnvelope(record: unknown, eventSource: string): { envelope: OktaEnvelopeLike } | { error: string } {
+  if (!isObject(record)) {
+    return { error: `not an event: a JSON ${kindOf(record)}, expected an EventBridge envelope or a System Log event` };
+  }
+  if (isEnvelope(record)) return { envelope: record };
+  if (isRawEvent(record)) {
+    return {
+      envelope: {
+        version: '0',
+        id: envelopeIdOf(record.uuid),
+        'detail-type': OKTA_DETAIL_TYPE,
+        source: eventSource,
+        account: LOCAL_ACCOUNT,
+        time: envelopeTimeOf(record.published),
+        region: LOCAL_REGION,
+        resources: [],
+        detail: record,
+      },
+    };
+  }
+  const missing = (fields: readonly string[]): string =>
+    fields.filter((field) => !Object.hasOwn(record, field)).join(', ');
+  const asEvent = missing(EVENT_FIELDS);
+  return {
+    error:
+      `not an event: neither an EventBridge envelope (missing ${missing(ENVELOPE_FIELDS)}) nor a System Log event ` +
+      `(${asEvent === '' ? 'it has a detail field' : `missing ${asEvent}`})`,
+  };
+}
+
+const flatten = (text: string): string => text.replace(/\s*\n\s*/g, ' ');
+const messageOf = (error: unknown): string => flatten(error instanceof Error ? error.message : String(error));
+
+function recordOf(line: number, raw: string, eventSource: string): InputRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    return { line, error: `not JSON: ${messageOf(error)}`, raw };
+  }
+  return recordOfValue(line, value, raw, eventSource);
+}
+
+function recordOfValue(line: number, value: unknown, raw: string, eventSource: string): InputRecord {
+  const kind = toEnvelope(value, eventSource);
+  return 'envelope' in kind ? { line, envelope: kind.envelope, raw } : { line, error: kind.error, raw };
+}
+
+const parses = (text: string): boolean => {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+function* lineRecords(lines: readonly string[], firstLine: number, eventSource: string): Generator<InputRecord> {
+  for (const [index, text] of lines.entries()) {
+    if (text.trim() !== '') yield recordOf(firstLine + index, text, eventSource);
+  }
+}
+
+/** The index of the line a JSON.parse error points at (V8 says `at position N` for most errors). */
+function failedLineIndex(error: unknown, text: string): number {
+  const position = /at position (\d+)/.exec(messageOf(error))?.[1];
+  if (position === undefined) return 0;
+  return text.slice(0, Number(position)).split('\n').length - 1;
+}
+
+/**
+ * The records of an input read whole: a JSON array (one record per element), a single JSON object, or JSON Lines
+ * whose first value happens to be an array.
+ */
+function* documentRecords(lines: readonly string[], firstLine: number, eventSource: string): Generator<InputRecord> {
+  const text = lines.join('\n');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    if (parses(lines[0] ?? '')) {
+      yield* lineRecords(lines, firstLine, eventSource);
+      return;
+    }
+    const index = failedLineIndex(error, text);
+    yield { line: firstLine + index, error: `not JSON: ${messageOf(error)}`, raw: lines[index] ?? '' };
+    return;
+  }
+  if (!Array.isArray(value)) {
+    yield recordOfValue(firstLine, value, text, eventSource);
+    return;
+  }
+  for (const [index, item] of value.entries()) {
+    yield recordOfValue(index + 1, item, JSON.stringify(item), eventSource);
+  }
+}
+
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'is a directory, not an event file',
+  ENOTDIR: 'a part of the path is not a directory',
+};
+
+const codeOf = (error: unknown): string | undefined =>
+  error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+
+async function openInput(source: string, stdin: Readable | undefined): Promise<{ name: string; stream: Readable }> {
+  if (source === '-') return { name: 'stdin', stream: stdin ?? process.stdin };
+  let handle: FileHandle;
+  try {
+    handle = await open(source, 'r');
+  } catch (error) {
+    throw new InputError(`${source}: ${FILE_ERRORS[codeOf(error) ?? ''] ?? messageOf(error)}`, { cause: error });
+  }
+  // Linux opens a directory for reading without complaint; reading it would fail later with a vaguer message.
+  if ((await handle.stat()).isDirectory()) {
+    await handle.close();
+    throw new InputError(`${source}: ${FILE_ERRORS.EISDIR}`);
+  }
+  return { name: source, stream: handle.createReadStream() };
+}
+
+const toBuffer = (chunk: unknown): Buffer => (Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+
+async function* prepend(head: Buffer, rest: AsyncIterator<unknown>): AsyncGenerator<Buffer> {
+  try {
+    if (head.length > 0) yield head;
+    for (let next = await rest.next(); next.done !== true; next = await rest.next()) {
+      yield toBuffer(next.value);
+    }
+  } finally {
+    await rest.return?.();
+  }
+}
+
+/** The input's bytes, gunzipped on the fly when the name ends in `.gz` or the data starts with the gzip magic. */
+async function decompressed(stream: Readable, gzipByName: boolean): Promise<Readable> {
+  const chunks = stream[Symbol.asyncIterator]();
+  let head = Buffer.alloc(0);
+  while (head.length < 2) {
+    const next = await chunks.next();
+    if (next.done === true) break;
+    head = Buffer.concat([head, toBuffer(next.value)]);
+  }
+  const bytes = Readable.from(prepend(head, chunks), { objectMode: false });
+  if (!gzipByName && !(head[0] === 0x1f && head[1] === 0x8b)) return bytes;
+  return pipeline(bytes, createGunzip(), () => {
+    // Errors reach the reader: pipeline destroys the gunzip stream with them.
+  });
+}
+
+const describeReadError = (error: unknown): string =>
+  codeOf(error)?.startsWith('Z_') === true ? `not valid gzip data (${messageOf(error)})` : messageOf(error);
+
+/**
+ * The records of `source` (a path, or `-` for stdin), one by one. JSON Lines are streamed line by line, so inputs far
+ * larger than memory work; a JSON document (the first non-blank line starts with `[` or is a lone `{`) is read whole.
+ * A bad record is yielded with its reason and reading goes on; an input that cannot be read throws {@link InputError}.
+ */
+export async function* readEventInput(source: string, options: EventInputOptions = {}): AsyncGenerator<InputRecord> {
+  const eventSource = options.eventSource ?? DEFAULT_EVENT_SOURCE;
+  const { name, stream } = await openInput(source, options.stdin);
+  let input: Readable | undefined;
+  let lines: Interface | undefined;
+  try {
+    input = await decompressed(stream, /\.gz$/i.test(source));
+    lines = createInterface({ input, crlfDelay: Infinity });
+    let mode: 'undecided' | 'lines' | 'document' = 'undecided';
+    const document: string[] = [];
+    let documentLine = 0;
+    let lineNumber = 0;
+    for await (const line of lines) {
+      lineNumber += 1;
+      const text = lineNumber === 1 ? line.replace(/^\uFEFF/, '') : line;
+      if (mode === 'document') {
+        document.push(text);
+        continue;
+      }
+      const trimmed = text.trim();
+      if (trimmed === '') continue;
+      if (mode === 'undecided') {
+        mode = trimmed.startsWith('[') || trimmed === '{' ? 'document' : 'lines';
+        if (mode === 'document') {
+          document.push(text);
+          documentLine = lineNumber;
+          continue;
+        }
+      }
+      yield recordOf(lineNumber, text, eventSource);
+    }
+    if (mode === 'document') yield* documentRecords(document, documentLine, eventSource);
+  } catch (error) {
+    throw new InputError(`${name}: ${describeReadError(error)}`, { cause: error });
+  } finally {
+    // Top of the chain first: it unwinds the streams below it without an unheard 'Premature close' error.
+    lines?.close();
+    input?.destroy();
+    stream.destroy();
+  }
+}
