@@ -269,4 +269,3 @@ export const formatSummary = (c: PipelineCounts, archiveDir: string, elapsedMs: 
   ];
   return rows.join('\n');
 };
-

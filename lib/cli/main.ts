@@ -1,4 +1,4 @@
-import { type CliIo, CliError, type Command } from './io.ts';
+import { CliError, type CliIo, type Command } from './io.ts';
 
 const USAGE = `olp: okta-log-pipeline on your machine
 

@@ -6,6 +6,7 @@ import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
+  ChangeMessageVisibilityBatchCommand,
   CreateQueueCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -133,7 +134,7 @@ export class LocalPipeline {
 
   /** Sends a chunk of input through the pipeline: bus, ingest, alerts, then one sequencer run. */
   async push(records: readonly PipelineInput[]): Promise<void> {
-    const ingest: PipelineInput[] = [];
+    const ingest: Array<{ body: string; line: number; watermark: number }> = [];
     const alerts: string[] = [];
     for (const record of records) {
       this.counts.read++;
@@ -141,18 +142,16 @@ export class LocalPipeline {
         await this.quarantine(record.line, record.error, record.raw);
         continue;
       }
-      ingest.push(record);
       this.advanceWatermark(record.envelope);
+      // Each record is staged with the watermark as of its arrival, as the deployed ingest uses the clock.
+      ingest.push({ body: record.raw, line: record.line, watermark: this.watermark });
       for (const rule of matchingRules(this.rulesFor(record.envelope.source), record.envelope)) {
         const { pattern: _pattern, ...summary } = rule;
         alerts.push(JSON.stringify({ rule: summary, event: record.envelope }));
       }
     }
     await Promise.all([
-      this.send(
-        this.stack.queues.ingest,
-        ingest.map((record) => ({ body: record.raw, line: record.line })),
-      ),
+      this.send(this.stack.queues.ingest, ingest),
       this.send(
         this.stack.queues.alert,
         alerts.map((body) => ({ body })),
@@ -227,7 +226,10 @@ export class LocalPipeline {
     return `${this.runId}-line-${line}`;
   }
 
-  private async send(queueUrl: string, messages: ReadonlyArray<{ body: string; line?: number }>): Promise<void> {
+  private async send(
+    queueUrl: string,
+    messages: ReadonlyArray<{ body: string; line?: number; watermark?: number }>,
+  ): Promise<void> {
     const batches: Array<typeof messages> = [];
     for (let i = 0; i < messages.length; i += SQS_BATCH) batches.push(messages.slice(i, i + SQS_BATCH));
     await Promise.all(
@@ -240,7 +242,12 @@ export class LocalPipeline {
               MessageBody: message.body,
               ...(message.line === undefined
                 ? {}
-                : { MessageAttributes: { line: { DataType: 'Number', StringValue: String(message.line) } } }),
+                : {
+                    MessageAttributes: {
+                      line: { DataType: 'Number', StringValue: String(message.line) },
+                      watermark: { DataType: 'Number', StringValue: String(message.watermark) },
+                    },
+                  }),
             })),
           }),
         ),
@@ -264,11 +271,22 @@ export class LocalPipeline {
         if (Messages.length === 0) return;
         const failed = new Set(await handle({ Records: Messages.map((m) => toRecord(m, queueUrl)) }));
         const done = Messages.filter((m) => !failed.has(m.MessageId ?? ''));
+        const retry = Messages.filter((m) => failed.has(m.MessageId ?? ''));
         if (done.length > 0) {
-          await this.stack.sqs.send(
+          const { Failed = [] } = await this.stack.sqs.send(
             new DeleteMessageBatchCommand({
               QueueUrl: queueUrl,
               Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+            }),
+          );
+          if (Failed.length > 0) throw new Error(`could not delete handled messages: ${Failed[0]?.Message}`);
+        }
+        if (retry.length > 0) {
+          // Redeliver failed records now rather than after the visibility timeout.
+          await this.stack.sqs.send(
+            new ChangeMessageVisibilityBatchCommand({
+              QueueUrl: queueUrl,
+              Entries: retry.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
             }),
           );
         }
@@ -278,20 +296,16 @@ export class LocalPipeline {
   }
 
   private drainIngest(): Promise<void> {
-    const deps = {
-      quarantine: this.stack.archive,
-      now: () => this.watermark,
-      wallClock: Date.now,
-      newToken: randomUUID,
-    };
+    const deps = { quarantine: this.stack.archive, wallClock: Date.now, newToken: randomUUID };
     const ingestRecord =
       (events: EventStager) =>
       async (record: SQSRecord): Promise<void> => {
         const line = Number(record.messageAttributes.line?.stringValue ?? 0);
         const origin = { id: this.originId(line), input: this.options.inputName, line };
+        const watermark = Number(record.messageAttributes.watermark?.stringValue ?? this.watermark);
         let outcome: IngestOutcome;
         try {
-          outcome = await ingestEnvelope(record.body, origin, { ...deps, events }, this.settings);
+          outcome = await ingestEnvelope(record.body, origin, { ...deps, events, now: () => watermark }, this.settings);
         } catch (error) {
           // The queue would redeliver; after MAX_RECEIVES the record is quarantined with the error, never lost.
           if (Number(record.attributes.ApproximateReceiveCount) < MAX_RECEIVES) throw error;
@@ -439,7 +453,7 @@ const startStandIns = async (options: LocalPipelineOptions) => {
     );
   }
   const queue = async (name: string) =>
-    (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: '0' } }))).QueueUrl ??
+    (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: '60' } }))).QueueUrl ??
     '';
   const queues = {
     ingest: await queue('ingest'),
