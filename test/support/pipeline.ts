@@ -1,4 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -115,8 +117,21 @@ export interface ArchiveContents {
 }
 
 /** Reads the archive as an auditor would: through the manifests, checking each part's SHA-256 and count. */
-export const readArchive = async (s3: S3Client, bucket: string): Promise<ArchiveContents> => {
-  const objects = await readBucket(s3, bucket);
+export const readArchive = async (s3: S3Client, bucket: string): Promise<ArchiveContents> =>
+  archiveContents(await readBucket(s3, bucket));
+
+/** Every file under a local archive directory, keyed by its path relative to the directory (the S3 key). */
+export const readArchiveDir = async (dir: string): Promise<ArchiveContents> => {
+  const objects = new Map<string, Uint8Array>();
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    objects.set(relative(dir, path).split(sep).join('/'), await readFile(path));
+  }
+  return archiveContents(objects);
+};
+
+const archiveContents = (objects: Map<string, Uint8Array>): ArchiveContents => {
   const windows = new Map<string, ArchivedWindow>();
   const lines: string[] = [];
   const listed = new Set<string>();

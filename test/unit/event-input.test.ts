@@ -12,7 +12,7 @@ import {
   readEventInput,
   toEnvelope,
 } from '../../lib/local/event-input.ts';
-import { fixturePath, tempDir } from '../fixtures/cli/run-cli.ts';
+import { fixturePath, tempDir } from '../support/run-cli.ts';
 
 const fixtureEnvelope = (): { detail: Record<string, unknown> } & Record<string, unknown> =>
   JSON.parse(readFileSync(new URL('../fixtures/okta-eventbridge-envelope.json', import.meta.url), 'utf8'));

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fixturePath, linesOf, runOlp, tempDir } from '../../fixtures/cli/run-cli.ts';
+import { fixturePath, linesOf, runOlp, tempDir } from '../../support/run-cli.ts';
 
 const EC2_EVENT = {
   version: '0',

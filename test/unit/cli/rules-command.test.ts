@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_EVENT_SOURCE } from '../../../lib/local/event-input.ts';
 import { generateSample, LOG_STREAM_DEACTIVATE } from '../../../lib/local/sample-stream.ts';
 import { compileRules, loadRules } from '../../../lib/rules/index.ts';
-import { fixturePath, linesOf, runOlp, tempDir } from '../../fixtures/cli/run-cli.ts';
+import { fixturePath, linesOf, runOlp, tempDir } from '../../support/run-cli.ts';
 
 interface Delivery {
   source: string;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { OktaEnvelope } from '../../../lambdas/shared/okta-event.ts';
 import { runCli } from '../../../lib/cli/main.ts';
 import { generateSample } from '../../../lib/local/sample-stream.ts';
-import { linesOf, runOlp } from '../../fixtures/cli/run-cli.ts';
+import { linesOf, runOlp } from '../../support/run-cli.ts';
 
 const expectedOutput = (count: number, seed: number): string =>
   generateSample({ count, seed })
