@@ -54,13 +54,13 @@ export const localCommand = async (args: string[], io: CliIo): Promise<number> =
   const windowSeconds = positiveInteger('window', values.window, 60, (n) => n >= 1 && 3600 % n === 0);
   const allowedLatenessSeconds = positiveInteger('lateness', values.lateness, 120, (n) => n >= 0);
   const sampleCount = positiveInteger('sample-count', values['sample-count'], 2000);
-  const input = chooseInput(values, io, sampleCount);
   let rules: ReturnType<typeof loadRules>;
   try {
     rules = loadRules(values.rules === undefined ? {} : { userDir: values.rules });
   } catch (error) {
     throw new CliError((error as Error).message, 2);
   }
+  const input = chooseInput(values, io, sampleCount);
 
   const archiveDir = values['archive-dir'] ?? '.olp/archive';
   const json = values.json === true;

@@ -46,7 +46,8 @@ describe('olp local', () => {
   const sample = generateSample({ count: 400, seed: 11 });
 
   it('alerts once per rule and event and archives each event once, however shuffled and redelivered', async () => {
-    // Prepare: every event 1-3 times (the sample's duplicates plus a full second copy of a third), fully shuffled.
+    // Prepare: every event 1-3 times (the sample's duplicates plus a second copy of a third), fully shuffled; with no
+    // allowed lateness, many events arrive after their window was sealed.
     const deliveries = shuffled([...sample.deliveries, ...sample.deliveries.filter((_, i) => i % 3 === 0)], 5);
     const events = join(temp.dir, 'shuffled.jsonl');
     await writeFile(events, jsonl(deliveries));
@@ -59,7 +60,7 @@ describe('olp local', () => {
     });
 
     // Act
-    const run = await runOlp(['local', '--events', events, '--json', '--archive-dir', archiveDir]);
+    const run = await runOlp(['local', '--events', events, '--json', '--lateness', '0', '--archive-dir', archiveDir]);
 
     // Assess
     expect(run.code).toBe(0);
