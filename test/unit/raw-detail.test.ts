@@ -20,6 +20,18 @@ describe('rawDetail', () => {
     expect(rawDetail(raw)).toBe('{"a":"x}\\"{","n":1.50,"detail":{}}');
   });
 
+  it('tells an escaped quote from a string that ends in an escaped backslash', () => {
+    // Prepare
+    const detail = { path: 'c:\\', quote: 'say "hi"', tail: '\\"' };
+    const raw = JSON.stringify({ detail, after: { detail: 1 } });
+
+    // Act
+    const text = rawDetail(raw);
+
+    // Assess
+    expect(text).toBe(JSON.stringify(detail));
+  });
+
   it('ignores a "detail" string that is a value or nested deeper', () => {
     const raw = '{"source":"detail","x":{"detail":{"no":1}},"detail" : {"yes":2}}';
     expect(rawDetail(raw)).toBe('{"yes":2}');
