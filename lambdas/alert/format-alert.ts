@@ -2,11 +2,6 @@ import type { SubjectPlaceholder } from '../../lib/rules/schema.ts';
 import type { AlertRuleSummary, Severity } from '../../lib/rules/types.ts';
 import type { OktaSystemLogEvent } from '../shared/okta-event.ts';
 
-/** The rule as the alert Lambda sees it: the summary plus the optional subject template of the rule file. */
-export interface AlertRuleForFormatting extends AlertRuleSummary {
-  readonly subject?: string | undefined;
-}
-
 /** An actor or target of a System Log event, with Okta's placeholders ("null", "unknown", "") turned into null. */
 export interface AlertParty {
   readonly id: string | null;
@@ -121,7 +116,7 @@ export function sanitizeSubject(raw: string): string {
 
 const PLACEHOLDER = /\{([a-zA-Z]+)\}/g;
 
-function subjectOf(rule: AlertRuleForFormatting, event: OktaSystemLogEvent, actor: string, target: string | null) {
+function subjectOf(rule: AlertRuleSummary, event: OktaSystemLogEvent, actor: string, target: string | null) {
   // Typed by the schema's placeholder list, so a placeholder the schema accepts always has a value here.
   const values: Record<SubjectPlaceholder, string> = {
     title: rule.title,
@@ -157,7 +152,7 @@ export interface FormatOptions {
 
 /** Turns a rule and the System Log event it matched into the subject, text and JSON of one alert. */
 export function formatAlert(
-  rule: AlertRuleForFormatting,
+  rule: AlertRuleSummary,
   event: OktaSystemLogEvent,
   options: FormatOptions = {},
 ): FormattedAlert {

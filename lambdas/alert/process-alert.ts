@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { AlertQueueMessage } from '../shared/alert-message.ts';
 import { describeIssues, OktaSystemLogEvent } from '../shared/okta-event.ts';
 import { type FormattedAlert, formatAlert } from './format-alert.ts';
@@ -32,24 +31,15 @@ export class AlertClaimReleaseError extends Error {
   override readonly name = 'AlertClaimReleaseError';
 }
 
-/**
- * The queue message as the alert Lambda reads it: the shared schema, plus the rule's optional subject template,
- * which the shared schema does not know and would strip.
- */
-const AlertQueueMessageWithSubject = AlertQueueMessage.extend({
-  rule: AlertQueueMessage.shape.rule.extend({ subject: z.string().min(1).optional() }),
-});
-export type AlertQueueMessageWithSubject = z.infer<typeof AlertQueueMessageWithSubject>;
-
 /** Parses the body of one alert-queue message. */
-export function parseAlertQueueMessage(body: string): AlertQueueMessageWithSubject {
+export function parseAlertQueueMessage(body: string): AlertQueueMessage {
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch (error) {
     throw new InvalidAlertMessageError('alert-queue message body is not JSON', { cause: error });
   }
-  const message = AlertQueueMessageWithSubject.safeParse(json);
+  const message = AlertQueueMessage.safeParse(json);
   if (!message.success) {
     throw new InvalidAlertMessageError(`not an alert-queue message: ${describeIssues(message.error)}`);
   }
@@ -65,7 +55,7 @@ export function parseAlertQueueMessage(body: string): AlertQueueMessageWithSubje
  * still holds, and the alternative (publish first) cannot stop two concurrent deliveries from both publishing.
  */
 export async function processAlert(
-  message: AlertQueueMessage | AlertQueueMessageWithSubject,
+  message: AlertQueueMessage,
   deps: AlertDependencies,
 ): Promise<'published' | 'duplicate'> {
   const detail = OktaSystemLogEvent.safeParse(message.event.detail);

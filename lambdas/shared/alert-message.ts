@@ -13,6 +13,7 @@ export const AlertQueueMessage = z.object({
     severity: z.enum(SEVERITIES),
     description: z.string(),
     runbook: z.string(),
+    subject: z.string().min(1).optional(),
   }),
   event: OktaEnvelope,
 });

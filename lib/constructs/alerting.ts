@@ -4,7 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { CompiledAlertRuleWithSubject } from '../rules/compile.ts';
+import type { CompiledAlertRule } from '../rules/types.ts';
 import { QueuedConsumer } from './queued-consumer.ts';
 
 /** EventBridge's limit on the length of an input template. */
@@ -17,7 +17,7 @@ export const INPUT_TEMPLATE_MAX_CHARS = 8192;
  * `aws.events.event.json` is the whole event, detail included (`aws.events.event` leaves `detail` out). EventBridge
  * reads `<...>` in a template as a placeholder, so `<` and `>` in the rule's own text are written as JSON escapes.
  */
-export function alertInputTemplate(rule: CompiledAlertRuleWithSubject): string {
+export function alertInputTemplate(rule: CompiledAlertRule): string {
   const summary = {
     id: rule.id,
     title: rule.title,
@@ -47,7 +47,7 @@ export interface AlertingProps {
   /** The partner event bus the alert rules listen on. */
   readonly eventBus: events.IEventBus;
   /** One EventBridge rule each; ids name the rules, so they must be unique and stay stable. */
-  readonly alertRules: readonly CompiledAlertRuleWithSubject[];
+  readonly alertRules: readonly CompiledAlertRule[];
   /** Where alerts are published. */
   readonly alertTopic: sns.ITopic;
   /** Alert claims, so an event redelivered by EventBridge or SQS alerts once. */

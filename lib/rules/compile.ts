@@ -34,23 +34,10 @@ export function eventTypeMatcher(entry: string): string | { prefix: string } | {
   return entry.endsWith('.*') && !stem.includes('*') ? { prefix: stem } : { wildcard: entry };
 }
 
-/**
- * A compiled rule with its optional subject template. The template is not part of `AlertRuleSummary`, so whoever
- * builds the alert-queue message (the rule target's input transformer, the local runner) passes it along as
- * `rule.subject`; the alert Lambda reads it from there.
- */
-export interface CompiledAlertRuleWithSubject extends CompiledAlertRule {
-  readonly subject?: string;
-}
-
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** The EventBridge event pattern of one alert rule, scoped to one Okta partner event source. */
-export function compileRule(
-  rule: AlertRule,
-  eventSourceName: string,
-  options: CompileOptions = {},
-): CompiledAlertRuleWithSubject {
+export function compileRule(rule: AlertRule, eventSourceName: string, options: CompileOptions = {}): CompiledAlertRule {
   if (!eventSourceName.startsWith(OKTA_SOURCE_PREFIX)) {
     throw new RuleCompileError(
       rule.id,
@@ -97,7 +84,7 @@ export function compileRules(
   rules: readonly AlertRule[],
   eventSourceName: string,
   options: CompileOptions = {},
-): CompiledAlertRuleWithSubject[] {
+): CompiledAlertRule[] {
   if (rules.length > MAX_ALERT_RULES) {
     throw new TooManyAlertRulesError(
       `${rules.length} alert rules; at most ${MAX_ALERT_RULES} fit. Each alert rule is one EventBridge rule on the ` +

@@ -1,5 +1,4 @@
 export {
-  type CompiledAlertRuleWithSubject,
   type CompileOptions,
   compileRule,
   compileRules,

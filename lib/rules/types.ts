@@ -9,6 +9,8 @@ export interface AlertRuleSummary {
   readonly severity: Severity;
   readonly description: string;
   readonly runbook: string;
+  /** The rule file's subject template, when it has one ({title}, {actor}, {target}, ...). */
+  readonly subject?: string | undefined;
 }
 
 /** An alert rule compiled for deployment: one EventBridge rule on the partner bus per alert rule. */

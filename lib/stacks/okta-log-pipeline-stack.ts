@@ -9,7 +9,7 @@ import { PartnerEventBus } from '../constructs/partner-event-bus.ts';
 import { PipelineAlarms } from '../constructs/pipeline-alarms.ts';
 import { QueuedConsumer } from '../constructs/queued-consumer.ts';
 import { ScheduledFunction } from '../constructs/scheduled-function.ts';
-import type { CompiledAlertRuleWithSubject } from '../rules/compile.ts';
+import type { CompiledAlertRule } from '../rules/types.ts';
 import { StatefulResources } from './stateful-resources.ts';
 
 /**
@@ -33,7 +33,7 @@ const BACKFILL = Duration.days(1);
 export interface OktaLogPipelineStackProps extends StackProps {
   readonly config: PipelineConfig;
   /** Compiled alert rules (lib/rules): one EventBridge rule on the partner bus each. */
-  readonly alertRules: readonly CompiledAlertRuleWithSubject[];
+  readonly alertRules: readonly CompiledAlertRule[];
 }
 
 /**

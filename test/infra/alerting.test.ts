@@ -8,16 +8,13 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { parseAlertQueueMessage } from '../../lambdas/alert/process-alert.ts';
 import { Alerting, alertInputTemplate, INPUT_TEMPLATE_MAX_CHARS } from '../../lib/constructs/alerting.ts';
-import type { CompiledAlertRuleWithSubject } from '../../lib/rules/compile.ts';
+import type { CompiledAlertRule } from '../../lib/rules/types.ts';
 import { fixtureEnvelope } from '../support/events.ts';
 
 const SOURCE = 'aws.partner/okta.com/acme/okta-logs';
 const ENTRY = fileURLToPath(new URL('../../lambdas/alert/handler.ts', import.meta.url));
 
-const alertRule = (
-  id: string,
-  overrides: Partial<CompiledAlertRuleWithSubject> = {},
-): CompiledAlertRuleWithSubject => ({
+const alertRule = (id: string, overrides: Partial<CompiledAlertRule> = {}): CompiledAlertRule => ({
   id,
   title: `Rule ${id}`,
   severity: 'medium',
@@ -31,7 +28,7 @@ const alertRule = (
 const deliver = (template: string, event: unknown): string =>
   template.replace('<aws.events.event.json>', JSON.stringify(event));
 
-const buildAlerting = (alertRules: readonly CompiledAlertRuleWithSubject[]) => {
+const buildAlerting = (alertRules: readonly CompiledAlertRule[]) => {
   const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test');
   const alerting = new Alerting(stack, 'Alerting', {
     entry: ENTRY,

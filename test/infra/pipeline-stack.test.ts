@@ -4,7 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type PipelineConfig, parseConfig } from '../../lib/config.ts';
-import type { CompiledAlertRuleWithSubject } from '../../lib/rules/compile.ts';
+import type { CompiledAlertRule } from '../../lib/rules/types.ts';
 import { OktaLogPipelineStack } from '../../lib/stacks/okta-log-pipeline-stack.ts';
 
 const SOURCE = 'aws.partner/okta.com/acme/okta-logs';
@@ -18,7 +18,7 @@ const newApp = () =>
     },
   });
 
-const ALERT_RULES: CompiledAlertRuleWithSubject[] = [
+const ALERT_RULES: CompiledAlertRule[] = [
   {
     id: 'admin-role-granted',
     title: 'Admin role granted',

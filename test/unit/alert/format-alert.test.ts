@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  type AlertRuleForFormatting,
   formatAlert,
   MAX_SUBJECT_CHARS,
   SNS_MAX_MESSAGE_BYTES,
@@ -8,9 +7,10 @@ import {
   snsMessage,
 } from '../../../lambdas/alert/format-alert.ts';
 import { OktaSystemLogEvent } from '../../../lambdas/shared/okta-event.ts';
+import type { AlertRuleSummary } from '../../../lib/rules/types.ts';
 import { fixtureEnvelope } from '../../support/events.ts';
 
-const rule: AlertRuleForFormatting = {
+const rule: AlertRuleSummary = {
   id: 'admin-role-granted-to-user',
   title: 'Admin role granted to a user',
   severity: 'high',
