@@ -4,16 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  ConditionalCheckFailedException,
-  CreateTableCommand,
-  DynamoDBClient,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
+import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { withBatchDedupe } from '../lambdas/ingest/batch-dedupe.ts';
 import { ingestEnvelope, parseEnvelope } from '../lambdas/ingest/ingest-envelope.ts';
 import { runSequencer, type SequencerSettings } from '../lambdas/sequencer/run-sequencer.ts';
@@ -22,6 +15,7 @@ import type { ArchiveStore } from '../lambdas/shared/ports.ts';
 import { ArchiveDirStore } from '../lib/local/archive-dir-store.ts';
 import { LocalPipeline, type PipelineInput } from '../lib/local/local-pipeline.ts';
 import { generateSample } from '../lib/local/sample-stream.ts';
+import { createKeyTable, standInClientConfig, startDynalite } from '../lib/local/stand-ins.ts';
 import { loadRules } from '../lib/rules/index.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -65,14 +59,10 @@ const itemBytes = (item: Record<string, { S?: string; N?: string; BOOL?: boolean
     return sum + Buffer.byteLength(name) + size;
   }, 0);
 
-const startDynalite = async () => {
-  const server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-  });
+/** dynalite with a client that counts requests by command. */
+const startCountingDynalite = async () => {
+  const server = await startDynalite();
+  const client = new DynamoDBClient(standInClientConfig(server.endpoint));
   const requests = new Map<string, number>();
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -81,29 +71,13 @@ const startDynalite = async () => {
     },
     { step: 'initialize', name: 'countRequests' },
   );
-  const table = async (name: string) => {
-    await client.send(
-      new CreateTableCommand({
-        TableName: name,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
-  };
   return {
     client,
     requests,
-    table,
+    table: (name: string) => createKeyTable(client, name, { sortKey: true }),
     stop: async () => {
       client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.stop();
     },
   };
 };
@@ -146,7 +120,7 @@ const main = async () => {
   log(`CPU: JSON.parse ${fmt(parseOnly / raws.length)} µs/event, ingest ${fmt(ingestCpu / raws.length)} µs/event`);
 
   // 2. DynamoDB requests and write units on the ingest path, batches of the configured size, on dynalite.
-  const dynamo = await startDynalite();
+  const dynamo = await startCountingDynalite();
   await dynamo.table('events');
   const store = new DynamoEventStore(dynamo.client, 'events');
   const archive = new CountingArchive(new ArchiveDirStore(await mkdtemp(join(tmpdir(), 'olp-bench-'))));

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
@@ -16,8 +15,6 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import dynalite from 'dynalite';
-import { startFauxqs } from 'fauxqs';
 import { createAlertBatchHandler } from '../../lambdas/alert/alert-records.ts';
 import { createSnsAlertPublisher } from '../../lambdas/alert/sns-publisher.ts';
 import { withBatchDedupe } from '../../lambdas/ingest/batch-dedupe.ts';
@@ -32,6 +29,7 @@ import { windowEndOf, windowStartOf } from '../../lambdas/shared/window.ts';
 import { compileRules, type LoadedRule, matchingRules } from '../rules/index.ts';
 import type { CompiledAlertRule } from '../rules/types.ts';
 import { ArchiveDirStore, MirroredArchiveStore } from './archive-dir-store.ts';
+import { createKeyTable, STAND_IN_REGION, standInClientConfig, startDynalite, startFauxqsServer } from './stand-ins.ts';
 
 /** One alert as the local runner shows it: the fields of the SNS message's JSON form that identify it. */
 export interface LocalAlert {
@@ -76,7 +74,6 @@ export interface PipelineCounts {
   readonly conflicts: Set<string>;
 }
 
-const STAND_IN = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 /** SQS caps a receive and a batch send at 10 messages. */
 const SQS_BATCH = 10;
 const RECEIVERS = 4;
@@ -389,7 +386,7 @@ const toRecord = (message: Message, queueUrl: string): SQSRecord => ({
   md5OfBody: message.MD5OfBody ?? '',
   eventSource: 'aws:sqs',
   eventSourceARN: queueUrl,
-  awsRegion: STAND_IN.region,
+  awsRegion: STAND_IN_REGION,
 });
 
 /**
@@ -413,45 +410,17 @@ const readAlertNotification = (body: string): LocalAlert => {
 /** dynalite and fauxqs on 127.0.0.1, with the tables, queues, topic and bucket of the deployed stack. */
 const startStandIns = async (options: LocalPipelineOptions) => {
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
-  const dynamoServer = dynalite({
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-    ...(options.dataDir === undefined ? {} : { path: options.dataDir }),
-  });
-  await new Promise<void>((resolve, reject) => {
-    dynamoServer.once('error', reject);
-    dynamoServer.listen(0, '127.0.0.1', () => resolve());
-  });
-  const fauxqs = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
-  const dynamoEndpoint = `http://127.0.0.1:${(dynamoServer.address() as AddressInfo).port}`;
-  const fauxqsEndpoint = `http://127.0.0.1:${fauxqs.port}`;
-  const dynamo = new DynamoDBClient({ ...STAND_IN, endpoint: dynamoEndpoint });
-  const sqs = new SQSClient({ ...STAND_IN, endpoint: fauxqsEndpoint });
-  const sns = new SNSClient({ ...STAND_IN, endpoint: fauxqsEndpoint });
-  const s3 = new S3Client({ ...STAND_IN, endpoint: fauxqsEndpoint, forcePathStyle: true });
+  const dynamoServer = await startDynalite(options.dataDir === undefined ? {} : { path: options.dataDir });
+  const fauxqs = await startFauxqsServer();
+  const dynamo = new DynamoDBClient(standInClientConfig(dynamoServer.endpoint));
+  const sqs = new SQSClient(standInClientConfig(fauxqs.endpoint));
+  const sns = new SNSClient(standInClientConfig(fauxqs.endpoint));
+  const s3 = new S3Client({ ...standInClientConfig(fauxqs.endpoint), forcePathStyle: true });
 
   const { TableNames = [] } = await dynamo.send(new ListTablesCommand({}));
-  for (const [name, sortKey] of [
-    ['events', true],
-    ['alert-claims', false],
-  ] as const) {
-    if (TableNames.includes(name)) continue; // a persisted --data-dir already has them
-    await dynamo.send(
-      new CreateTableCommand({
-        TableName: name,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          ...(sortKey ? [{ AttributeName: 'sk', AttributeType: 'S' as const }] : []),
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          ...(sortKey ? [{ AttributeName: 'sk', KeyType: 'RANGE' as const }] : []),
-        ],
-      }),
-    );
-  }
+  // A persisted --data-dir already has the tables.
+  if (!TableNames.includes('events')) await createKeyTable(dynamo, 'events', { sortKey: true });
+  if (!TableNames.includes('alert-claims')) await createKeyTable(dynamo, 'alert-claims', { sortKey: false });
   const queue = async (name: string) =>
     (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: '60' } }))).QueueUrl ??
     '';
@@ -484,7 +453,7 @@ const startStandIns = async (options: LocalPipelineOptions) => {
     stop: async () => {
       for (const client of [dynamo, sqs, sns, s3]) client.destroy();
       await fauxqs.stop();
-      await new Promise<void>((resolve, reject) => dynamoServer.close((error) => (error ? reject(error) : resolve())));
+      await dynamoServer.stop();
     },
   };
 };

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CreateTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAlertBatchHandler } from '../../lambdas/alert/alert-records.ts';
 import { createSnsAlertPublisher } from '../../lambdas/alert/sns-publisher.ts';
 import { alertClaimKey, createDynamoAlertClaims } from '../../lambdas/shared/dynamo-alert-claims.ts';
+import { createKeyTable } from '../../lib/local/stand-ins.ts';
 import { compileRules } from '../../lib/rules/compile.ts';
 import { loadRules } from '../../lib/rules/load.ts';
 import { type DynamoStandIn, type MessagingStandIn, startDynamo, startMessaging } from '../support/stand-ins.ts';
@@ -70,14 +71,7 @@ describe('alert Lambda against DynamoDB and SNS stand-ins', () => {
 
   beforeAll(async () => {
     [dynamo, messaging] = await Promise.all([startDynamo(), startMessaging()]);
-    await dynamo.client.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createKeyTable(dynamo.client, TABLE, { sortKey: false });
     const topic = await messaging.sns.send(new CreateTopicCommand({ Name: 'okta-alerts' }));
     const queue = await messaging.sqs.send(new CreateQueueCommand({ QueueName: 'alert-inbox' }));
     const attributes = await messaging.sqs.send(

@@ -4,9 +4,10 @@ import { withBatchDedupe } from '../../lambdas/ingest/batch-dedupe.ts';
 import { ingestEnvelope } from '../../lambdas/ingest/ingest-envelope.ts';
 import { DynamoEventStore } from '../../lambdas/shared/dynamo-event-store.ts';
 import { S3ArchiveStore } from '../../lambdas/shared/s3-archive-store.ts';
+import { createKeyTable } from '../../lib/local/stand-ins.ts';
 import { makeEvents } from '../support/events.ts';
 import { FaultPlan } from '../support/faults.ts';
-import { createEventsTable, SETTINGS, s3Client } from '../support/pipeline.ts';
+import { SETTINGS, s3Client } from '../support/pipeline.ts';
 import { type DynamoStandIn, type MessagingStandIn, startDynamo, startMessaging } from '../support/stand-ins.ts';
 
 let dynamo: DynamoStandIn;
@@ -24,7 +25,7 @@ describe('in-batch dedupe', () => {
   it('sends one conditional write for copies of an event in the same batch', async () => {
     // Prepare
     const table = `events-${randomUUID()}`;
-    await createEventsTable(dynamo.client, table);
+    await createKeyTable(dynamo.client, table, { sortKey: true });
     const plan = new FaultPlan();
     const store = plan.wrap(new DynamoEventStore(dynamo.client, table), 'events');
     const [a, b] = makeEvents(2).map((event) => JSON.stringify(event));

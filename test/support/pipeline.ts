@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { type IngestOutcome, ingestEnvelope } from '../../lambdas/ingest/ingest-envelope.ts';
 import { runSequencer, type SequencerSettings } from '../../lambdas/sequencer/run-sequencer.ts';
@@ -10,34 +9,12 @@ import { WindowManifest } from '../../lambdas/shared/archive-layout.ts';
 import { DynamoEventStore } from '../../lambdas/shared/dynamo-event-store.ts';
 import type { ArchiveStore, EventStore } from '../../lambdas/shared/ports.ts';
 import { S3ArchiveStore } from '../../lambdas/shared/s3-archive-store.ts';
-import { type DynamoStandIn, type MessagingStandIn, STAND_IN_REGION } from './stand-ins.ts';
+import { createKeyTable, standInClientConfig } from '../../lib/local/stand-ins.ts';
+import type { DynamoStandIn, MessagingStandIn } from './stand-ins.ts';
 
 /** An S3 client for fauxqs: path-style, since its virtual-host names do not resolve. */
 export const s3Client = (fauxqs: MessagingStandIn): S3Client =>
-  new S3Client({
-    endpoint: fauxqs.endpoint,
-    region: STAND_IN_REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'stand-in', secretAccessKey: 'stand-in' },
-  });
-
-/** A table shaped like the stack's events table: string partition key `pk`, string sort key `sk`. */
-export const createEventsTable = async (client: DynamoDBClient, name: string): Promise<void> => {
-  await client.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-};
+  new S3Client({ ...standInClientConfig(fauxqs.endpoint), forcePathStyle: true });
 
 /** Every object in a bucket, key -> bytes. */
 export const readBucket = async (s3: S3Client, bucket: string): Promise<Map<string, Uint8Array>> => {
@@ -86,7 +63,7 @@ export const newPipeline = async (
 ): Promise<PipelineUnderTest> => {
   const name = `events-${randomUUID()}`;
   const bucket = `archive-${randomUUID()}`;
-  await createEventsTable(dynamo.client, name);
+  await createKeyTable(dynamo.client, name, { sortKey: true });
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const wrap = options.wrap ?? ((store) => store);
   const events = wrap(new DynamoEventStore(dynamo.client, name), 'events');
