@@ -1,5 +1,5 @@
 import { type QuarantineRecord, quarantineKey } from '../shared/archive-layout.ts';
-import { describeIssues, OktaEnvelope, OktaSystemLogEvent } from '../shared/okta-event.ts';
+import { describeIssues, OktaEnvelope, OktaEventCore } from '../shared/okta-event.ts';
 import type { ArchiveStore, EventStore } from '../shared/ports.ts';
 import { type StagedEvent, type StagingSettings, stageEvent } from '../shared/staged-event.ts';
 import { rawDetail } from './raw-detail.ts';
@@ -48,7 +48,7 @@ export const parseEnvelope = (raw: string, settings: StagingSettings, now: numbe
   const envelope = OktaEnvelope.safeParse(json);
   if (!envelope.success)
     return { ok: false, reason: `not an Okta EventBridge event: ${describeIssues(envelope.error)}` };
-  const event = OktaSystemLogEvent.safeParse(envelope.data.detail);
+  const event = OktaEventCore.safeParse(envelope.data.detail);
   if (!event.success)
     return { ok: false, reason: `invalid System Log event in detail: ${describeIssues(event.error)}` };
   if (Date.parse(event.data.published) > wallClock + MAX_CLOCK_SKEW_MS) {

@@ -43,13 +43,22 @@ const GeographicalContext = loose({
   geolocation: loose({ lat: z.number().nullish(), lon: z.number().nullish() }),
 });
 
-export const OktaSystemLogEvent = z.looseObject({
+/**
+ * The fields the pipeline depends on, strictly: ingest validates these and nothing more, so that a change in the shape
+ * of a field nothing reads (Okta adds and reshapes them) never keeps an event out of the archive.
+ */
+export const OktaEventCore = z.looseObject({
   uuid: z.string().regex(UUID, 'must be a UUID'),
   published: z
     .string()
     .regex(ISO_INSTANT, 'must be an ISO-8601 instant with an offset, e.g. 2023-05-30T14:17:58.126Z')
     .refine(isRealInstant, 'must be a real date and time'),
   eventType: z.string().regex(EVENT_TYPE, 'must be a dotted Okta event type, e.g. user.session.start'),
+});
+export type OktaEventCore = z.infer<typeof OktaEventCore>;
+
+/** The whole System Log event as the alert path reads it: the core, plus every documented field, leniently. */
+export const OktaSystemLogEvent = OktaEventCore.extend({
   version: text,
   severity: text,
   displayMessage: text,

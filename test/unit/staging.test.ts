@@ -79,6 +79,18 @@ describe('parseEnvelope', () => {
     expect(parsed.staged.late).toBe(false);
   });
 
+  it("stages an event whose other fields changed shape: only uuid, published and eventType are the pipeline's", () => {
+    // Prepare
+    const reshaped = envelopeWith({ actor: 'system', target: { id: 'x' }, client: 'n/a' });
+
+    // Act
+    const parsed = parseEnvelope(JSON.stringify(reshaped), settings, Date.parse('2023-05-30T14:18:00Z'));
+
+    // Assess
+    expect(parsed.ok).toBe(true);
+    expect(parsed.ok && JSON.parse(parsed.staged.body)).toEqual(reshaped.detail);
+  });
+
   it.each([
     ['{not json', 'not JSON'],
     [JSON.stringify({ ...fixtureEnvelope(), 'detail-type': 'Other' }), 'not an Okta EventBridge event: detail-type'],
