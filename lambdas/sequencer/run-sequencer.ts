@@ -38,6 +38,11 @@ export class ArchiveCorruptError extends Error {
   override readonly name = 'ArchiveCorruptError';
 }
 
+/** The archive already holds the window with other events: sealing stops rather than overwrite archived data. */
+export class ArchiveConflictError extends Error {
+  override readonly name = 'ArchiveConflictError';
+}
+
 /**
  * One sequencer run: seal every window whose end plus lateness plus guard has passed, then archive late events of
  * sealed windows as supplements. The order of writes is what makes the archive exactly-once (docs/design.md):
@@ -91,9 +96,19 @@ const sealWindow = async (
   const key = mainPartKey(windowStart);
   const { bytes, part } = buildPart('main', key, onTime);
   const conflicts = conflictingUuids(all);
+  const sealed = { window: formatWindow(windowStart), kind: 'main', eventCount: part.eventCount, conflicts } as const;
+  const existing = (await readManifest(deps.archive, windowStart))?.parts.find((p) => p.kind === 'main');
+  // A run that stopped after the manifest: the window is sealed already, with exactly these bytes.
+  if (existing?.sha256 === part.sha256) return sealed;
+  if (existing !== undefined) {
+    throw new ArchiveConflictError(
+      `${manifestKey(windowStart)} already lists other events for window ${formatWindow(windowStart)} ` +
+        `(sha256 ${existing.sha256}, not ${part.sha256}); the archive is left as it is`,
+    );
+  }
   await deps.archive.put(key, bytes, 'application/gzip');
   await writeManifest(deps.archive, windowStart, settings.windowSeconds, [part], conflicts);
-  return { window: formatWindow(windowStart), kind: 'main', eventCount: part.eventCount, conflicts };
+  return sealed;
 };
 
 const writeManifest = (

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ArchiveConflictError } from '../../lambdas/sequencer/run-sequencer.ts';
 import { type InputRecord, readEventInput, toEnvelope } from '../local/event-input.ts';
 import { type LocalAlert, LocalPipeline, type PipelineCounts, type PipelineInput } from '../local/local-pipeline.ts';
 import { parseSince, readSystemLog } from '../local/okta-api-source.ts';
@@ -96,6 +97,11 @@ export const localCommand = async (args: string[], io: CliIo): Promise<number> =
     const summary = formatSummary(counts, archiveDir, Date.now() - started);
     (json ? io.stderr : io.stdout).write(summary);
     return 0;
+  } catch (error) {
+    if (error instanceof ArchiveConflictError) {
+      throw new CliError(`${error.message}: use another --archive-dir, or the --data-dir of the run that wrote it`);
+    }
+    throw error;
   } finally {
     await pipeline.stop();
   }

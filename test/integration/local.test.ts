@@ -152,6 +152,24 @@ describe('olp local', () => {
     expect(second.stdout).toBe('');
   });
 
+  it('refuses to overwrite an archive directory that holds other events for the same windows', async () => {
+    // Prepare
+    const archiveDir = dir('archive');
+    const [first, second] = [sample.uniqueEvents.slice(0, 20), sample.uniqueEvents.slice(5, 25)];
+    await writeFile(join(temp.dir, 'first.jsonl'), jsonl(first ?? []));
+    await writeFile(join(temp.dir, 'second.jsonl'), jsonl(second ?? []));
+    await runOlp(['local', '--events', join(temp.dir, 'first.jsonl'), '--archive-dir', archiveDir]);
+    const before = await readArchiveDir(archiveDir);
+
+    // Act
+    const run = await runOlp(['local', '--events', join(temp.dir, 'second.jsonl'), '--archive-dir', archiveDir]);
+
+    // Assess
+    expect(run.code).toBe(1);
+    expect(linesOf(run.stderr).at(-1)).toMatch(/already lists other events for window .* use another --archive-dir/);
+    expect((await readArchiveDir(archiveDir)).lines).toEqual(before.lines);
+  });
+
   it.each([
     [['--events', '/no/such/file.jsonl'], 1, '/no/such/file.jsonl'],
     [['--window', '7'], 2, '--window'],

@@ -150,6 +150,23 @@ describe('ingest and sequencer on dynalite and fauxqs S3', () => {
     expect([...archive.windows.values()][0]?.manifest.conflicts).toEqual([event?.detail.uuid]);
   });
 
+  it('never overwrites a window the archive holds with other events', async () => {
+    // Prepare: a second pipeline (new events table) writing to the same archive, with another event in the window.
+    const first = await pipeline();
+    const [a, b] = makeEvents(2, start, 1_000);
+    await first.ingest(JSON.stringify(a), 'm1', start);
+    await first.seal(start + minutes(10), start);
+    const second = await newPipeline(dynamo, s3Client(fauxqs), { bucket: first.bucket });
+    await second.ingest(JSON.stringify(b), 'm2', start);
+
+    // Act
+    const sealing = second.seal(start + minutes(10), start);
+
+    // Assess
+    await expect(sealing).rejects.toThrow(/window 2026-11-01T09:00:00Z.*the archive is left as it is/);
+    expect((await first.read()).lines).toEqual([JSON.stringify(a?.detail)]);
+  });
+
   it('quarantines a bad event with its reason and raw body, and stages nothing', async () => {
     // Prepare
     const p = await pipeline();

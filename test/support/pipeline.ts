@@ -44,6 +44,7 @@ export const SETTINGS: SequencerSettings = {
 
 /** The ingest and sequencer use cases wired to a fresh table in dynalite and a fresh bucket in fauxqs. */
 export interface PipelineUnderTest {
+  readonly bucket: string;
   readonly events: EventStore;
   readonly archive: ArchiveStore;
   ingest(raw: string, id: string, now: number): Promise<IngestOutcome>;
@@ -54,6 +55,8 @@ export interface PipelineUnderTest {
 export interface PipelineOptions {
   /** Wraps the real stores, e.g. to inject faults. */
   readonly wrap?: <T extends object>(store: T, name: 'events' | 'archive') => T;
+  /** An existing archive bucket to write to, instead of a new one. */
+  readonly bucket?: string;
 }
 
 export const newPipeline = async (
@@ -62,13 +65,14 @@ export const newPipeline = async (
   options: PipelineOptions = {},
 ): Promise<PipelineUnderTest> => {
   const name = `events-${randomUUID()}`;
-  const bucket = `archive-${randomUUID()}`;
+  const bucket = options.bucket ?? `archive-${randomUUID()}`;
   await createKeyTable(dynamo.client, name, { sortKey: true });
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  if (options.bucket === undefined) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const wrap = options.wrap ?? ((store) => store);
   const events = wrap(new DynamoEventStore(dynamo.client, name), 'events');
   const archive = wrap(new S3ArchiveStore(s3, bucket), 'archive');
   return {
+    bucket,
     events,
     archive,
     ingest: (raw, id, now) =>
