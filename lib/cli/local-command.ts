@@ -257,7 +257,7 @@ class Progress {
 
 const n = (value: number) => value.toLocaleString('en-US');
 
-export const formatSummary = (c: PipelineCounts, archiveDir: string, elapsedMs: number): string => {
+const formatSummary = (c: PipelineCounts, archiveDir: string, elapsedMs: number): string => {
   const rows = [
     '',
     `Summary (${(elapsedMs / 1000).toFixed(1)} s)`,

@@ -68,7 +68,7 @@ const isRawEvent = (record: Record<string, unknown>): boolean =>
  * A UUIDv5 of the event's uuid, so wrapping the same event twice gives the same envelope id. Lowercased first, as the
  * pipeline's dedupe does: Okta writes some uuids in uppercase.
  */
-export function envelopeIdOf(uuid: unknown): string {
+function envelopeIdOf(uuid: unknown): string {
   const name = typeof uuid === 'string' ? uuid.toLowerCase() : JSON.stringify(uuid);
   const bytes = createHash('sha1').update(ENVELOPE_ID_NAMESPACE).update(name, 'utf8').digest().subarray(0, 16);
   bytes.writeUInt8(((bytes.readUInt8(6) & 0x0f) | 0x50) >>> 0, 6);

@@ -18,7 +18,12 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createAlertBatchHandler } from '../../lambdas/alert/alert-records.ts';
 import { createSnsAlertPublisher } from '../../lambdas/alert/sns-publisher.ts';
 import { withBatchDedupe } from '../../lambdas/ingest/batch-dedupe.ts';
-import { type EventStager, type IngestOutcome, ingestEnvelope } from '../../lambdas/ingest/ingest-envelope.ts';
+import {
+  type EventStager,
+  type IngestOutcome,
+  ingestEnvelope,
+  MAX_CLOCK_SKEW_MS,
+} from '../../lambdas/ingest/ingest-envelope.ts';
 import { runSequencer, type SequencerSettings } from '../../lambdas/sequencer/run-sequencer.ts';
 import { type QuarantineRecord, quarantineKey } from '../../lambdas/shared/archive-layout.ts';
 import { createDynamoAlertClaims } from '../../lambdas/shared/dynamo-alert-claims.ts';
@@ -191,7 +196,7 @@ export class LocalPipeline {
     const detail = envelope.detail as { published?: unknown } | undefined;
     const published = typeof detail?.published === 'string' ? Date.parse(detail.published) : Number.NaN;
     // An implausible future instant is quarantined by ingest; it must not drag the watermark along.
-    if (!Number.isFinite(published) || published > Date.now() + 3_600_000) return;
+    if (!Number.isFinite(published) || published > Date.now() + MAX_CLOCK_SKEW_MS) return;
     this.watermark = Math.max(this.watermark, published);
     this.firstWatermark ??= published;
   }
