@@ -321,7 +321,7 @@ const main = async () => {
     '',
     'Assumptions: Lambda duration of 0.5 s per batch of 100 at 512 MB (DynamoDB writes in parallel); one',
     `sealed window per minute of traffic (${fmt(windowsPerMillion, 0)} windows per million events at this sample's rate);`,
-    'DynamoDB storage is priced per GB-month; its row lists GB-months. Not counted: CloudWatch Logs and metrics, S3 storage (gzipped JSON Lines, about a tenth of the raw size), SNS',
+    'not counted: CloudWatch Logs and metrics, S3 storage (gzipped JSON Lines, about a tenth of the raw size), SNS',
     "alerts, KMS requests, and the Lambda pollers' empty SQS receives (a fixed cost per month, not per event).",
     '',
   );
