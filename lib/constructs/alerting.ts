@@ -4,6 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { ruleSummary } from '../rules/compile.ts';
 import type { CompiledAlertRule } from '../rules/types.ts';
 import { QueuedConsumer } from './queued-consumer.ts';
 
@@ -18,15 +19,7 @@ export const INPUT_TEMPLATE_MAX_CHARS = 8192;
  * reads `<...>` in a template as a placeholder, so `<` and `>` in the rule's own text are written as JSON escapes.
  */
 export function alertInputTemplate(rule: CompiledAlertRule): string {
-  const summary = {
-    id: rule.id,
-    title: rule.title,
-    severity: rule.severity,
-    description: rule.description,
-    runbook: rule.runbook,
-    ...(rule.subject === undefined ? {} : { subject: rule.subject }),
-  };
-  const json = JSON.stringify(summary).replaceAll('<', '\\u003c').replaceAll('>', '\\u003e');
+  const json = JSON.stringify(ruleSummary(rule)).replaceAll('<', '\\u003c').replaceAll('>', '\\u003e');
   return `{"rule":${json},"event":<aws.events.event.json>}`;
 }
 

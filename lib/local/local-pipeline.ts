@@ -31,7 +31,7 @@ import { DynamoEventStore } from '../../lambdas/shared/dynamo-event-store.ts';
 import { OKTA_SOURCE_PREFIX } from '../../lambdas/shared/okta-event.ts';
 import { S3ArchiveStore } from '../../lambdas/shared/s3-archive-store.ts';
 import { windowEndOf, windowStartOf } from '../../lambdas/shared/window.ts';
-import { compileRules, type LoadedRule, matchingRules } from '../rules/index.ts';
+import { compileRules, type LoadedRule, matchingRules, ruleSummary } from '../rules/index.ts';
 import type { CompiledAlertRule } from '../rules/types.ts';
 import { ArchiveDirStore, MirroredArchiveStore } from './archive-dir-store.ts';
 import { createKeyTable, STAND_IN_REGION, standInClientConfig, startDynalite, startFauxqsServer } from './stand-ins.ts';
@@ -148,8 +148,7 @@ export class LocalPipeline {
       // Each record is staged with the watermark as of its arrival, as the deployed ingest uses the clock.
       ingest.push({ body: record.raw, line: record.line, watermark: this.watermark });
       for (const rule of matchingRules(this.rulesFor(record.envelope.source), record.envelope)) {
-        const { pattern: _pattern, ...summary } = rule;
-        alerts.push(JSON.stringify({ rule: summary, event: record.envelope }));
+        alerts.push(JSON.stringify({ rule: ruleSummary(rule), event: record.envelope }));
       }
     }
     await Promise.all([

@@ -2,7 +2,7 @@ import { OKTA_DETAIL_TYPE, OKTA_SOURCE_PREFIX } from '../../lambdas/shared/okta-
 import { compilePattern, DEFAULT_MAX_PATTERN_SIZE, validatePattern } from '../pattern/index.ts';
 import { RuleCompileError, TooManyAlertRulesError } from './errors.ts';
 import type { AlertRule } from './schema.ts';
-import type { CompiledAlertRule } from './types.ts';
+import type { AlertRuleSummary, CompiledAlertRule } from './types.ts';
 
 /**
  * EventBridge quota "Event pattern size": 2,048 characters by default (adjustable to 4,096 on request), counted on the
@@ -68,16 +68,18 @@ export function compileRule(rule: AlertRule, eventSourceName: string, options: C
   } catch (error) {
     throw new RuleCompileError(rule.id, `invalid event pattern: ${describe(error)}`, { cause: error });
   }
-  return {
-    id: rule.id,
-    title: rule.title,
-    severity: rule.severity,
-    description: rule.description,
-    runbook: rule.runbook,
-    ...(rule.subject === undefined ? {} : { subject: rule.subject }),
-    pattern,
-  };
+  return { ...ruleSummary(rule), pattern };
 }
+
+/** What travels with each matched event to the alert Lambda: the rule without its pattern. */
+export const ruleSummary = (rule: AlertRuleSummary): AlertRuleSummary => ({
+  id: rule.id,
+  title: rule.title,
+  severity: rule.severity,
+  description: rule.description,
+  runbook: rule.runbook,
+  ...(rule.subject === undefined ? {} : { subject: rule.subject }),
+});
 
 /** Compiles every rule, refusing more rules than the partner bus can hold. */
 export function compileRules(

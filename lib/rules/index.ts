@@ -6,6 +6,7 @@ export {
   eventTypeMatcher,
   MAX_ALERT_RULES,
   matchingRules,
+  ruleSummary,
 } from './compile.ts';
 export { DuplicateRuleIdError, RuleCompileError, RuleValidationError, TooManyAlertRulesError } from './errors.ts';
 export { DEFAULT_PACK_DIR, type LoadedRule, loadRuleDirectory, loadRules, parseRules } from './load.ts';

@@ -5,6 +5,10 @@ import { readFileSync } from 'node:fs';
 export const fixtureEnvelope = (): Record<string, unknown> & { detail: Record<string, unknown> } =>
   JSON.parse(readFileSync(new URL('../fixtures/okta-eventbridge-envelope.json', import.meta.url), 'utf8'));
 
+/** The EventBridge user guide's sample event (an EC2 instance state change), used by the pattern examples. */
+export const ec2StateChangeEvent = (): Record<string, unknown> & { detail: { 'instance-id': string; state: string } } =>
+  JSON.parse(readFileSync(new URL('../fixtures/ec2-state-change-event.json', import.meta.url), 'utf8'));
+
 /** An envelope around the fixture's System Log event with the given fields changed. */
 export const envelopeWith = (detail: Record<string, unknown>, envelope: Record<string, unknown> = {}) => {
   const base = fixtureEnvelope();

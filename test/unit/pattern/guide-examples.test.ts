@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matchesPattern } from '../../../lib/pattern/index.ts';
+import { ec2StateChangeEvent } from '../../support/events.ts';
 
 interface Case {
   readonly name: string;
@@ -8,17 +9,7 @@ interface Case {
   readonly expected: boolean;
 }
 
-const ec2Event = {
-  version: '0',
-  id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
-  'detail-type': 'EC2 Instance State-change Notification',
-  source: 'aws.ec2',
-  account: '111122223333',
-  time: '2017-12-22T18:43:48Z',
-  region: 'us-west-1',
-  resources: ['arn:aws:ec2:us-west-1:123456789012:instance/i-1234567890abcdef0'],
-  detail: { 'instance-id': 'i-1234567890abcdef0', state: 'terminated' },
-};
+const ec2Event = ec2StateChangeEvent();
 
 const ec2TerminationPattern = {
   source: ['aws.ec2'],
