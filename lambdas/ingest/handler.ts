@@ -12,13 +12,14 @@ import { readEnv } from '../shared/env.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 import { S3ArchiveStore } from '../shared/s3-archive-store.ts';
 import { StagingEnv, stagingSettings } from '../shared/staging-env.ts';
-import { withBatchDedupe } from './batch-dedupe.ts';
 import { type IngestDeps, type IngestOutcome, ingestEnvelope } from './ingest-envelope.ts';
+import { withStagingMemory } from './staging-memory.ts';
 
 const env = readEnv(StagingEnv);
 const settings = stagingSettings(env);
-const events = new DynamoEventStore(new DynamoDBClient({}), env.EVENTS_TABLE_NAME);
-const deps: Omit<IngestDeps, 'events'> = {
+const deps: IngestDeps = {
+  // Lives as long as the warm Lambda: copies of an event in this batch or a later one cost no request.
+  events: withStagingMemory(new DynamoEventStore(new DynamoDBClient({}), env.EVENTS_TABLE_NAME)),
   quarantine: new S3ArchiveStore(new S3Client({}), env.ARCHIVE_BUCKET_NAME),
   now: Date.now,
   newToken: randomUUID,
@@ -31,22 +32,20 @@ const METRIC_OF: Record<IngestOutcome['kind'], string> = {
   quarantined: 'EventsQuarantined',
 };
 
-const ingestRecord =
-  (batch: IngestDeps) =>
-  async (record: SQSRecord): Promise<void> => {
-    const outcome = await ingestEnvelope(record.body, { id: record.messageId }, batch, settings);
-    metrics.addMetric('EventsReceived', MetricUnit.Count, 1);
-    metrics.addMetric(METRIC_OF[outcome.kind], MetricUnit.Count, 1);
-    if (outcome.kind === 'quarantined') {
-      logger.warn('event quarantined', { messageId: record.messageId, reason: outcome.reason, key: outcome.key });
-    } else if (outcome.event.late && outcome.kind === 'staged') {
-      metrics.addMetric('LateEvents', MetricUnit.Count, 1);
-    }
-  };
+const ingestRecord = async (record: SQSRecord): Promise<void> => {
+  const outcome = await ingestEnvelope(record.body, { id: record.messageId }, deps, settings);
+  metrics.addMetric('EventsReceived', MetricUnit.Count, 1);
+  metrics.addMetric(METRIC_OF[outcome.kind], MetricUnit.Count, 1);
+  if (outcome.kind === 'quarantined') {
+    logger.warn('event quarantined', { messageId: record.messageId, reason: outcome.reason, key: outcome.key });
+  } else if (outcome.event.late && outcome.kind === 'staged') {
+    metrics.addMetric('LateEvents', MetricUnit.Count, 1);
+  }
+};
 
 /** SQS batch of Okta EventBridge events -> staged (deduped) events; failed records are retried, the rest acked. */
 export const handler = middy(async (event: SQSEvent, context: Context) =>
-  processPartialResponse(event, ingestRecord({ ...deps, events: withBatchDedupe(events) }), processor, { context }),
+  processPartialResponse(event, ingestRecord, processor, { context }),
 )
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

@@ -17,13 +17,13 @@ import {
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createAlertBatchHandler } from '../../lambdas/alert/alert-records.ts';
 import { createSnsAlertPublisher } from '../../lambdas/alert/sns-publisher.ts';
-import { withBatchDedupe } from '../../lambdas/ingest/batch-dedupe.ts';
 import {
   type EventStager,
   type IngestOutcome,
   ingestEnvelope,
   MAX_CLOCK_SKEW_MS,
 } from '../../lambdas/ingest/ingest-envelope.ts';
+import { withStagingMemory } from '../../lambdas/ingest/staging-memory.ts';
 import { runSequencer, type SequencerSettings } from '../../lambdas/sequencer/run-sequencer.ts';
 import { type QuarantineRecord, quarantineKey } from '../../lambdas/shared/archive-layout.ts';
 import { createDynamoAlertClaims } from '../../lambdas/shared/dynamo-alert-claims.ts';
@@ -321,7 +321,7 @@ export class LocalPipeline {
         }
       };
     return this.drain(this.stack.queues.ingest, async (event) => {
-      const batch = ingestRecord(withBatchDedupe(this.stack.events));
+      const batch = ingestRecord(this.stack.stager);
       const response = await processPartialResponse(event, batch, new BatchProcessor(EventType.SQS), {
         throwOnFullBatchFailure: false,
       });
@@ -441,12 +441,14 @@ const startStandIns = async (options: LocalPipelineOptions) => {
   await s3.send(new CreateBucketCommand({ Bucket: 'archive' }));
   await mkdir(options.archiveDir, { recursive: true });
 
+  const events = new DynamoEventStore(dynamo, 'events');
   return {
     sqs,
     sns,
     queues,
     topicArn: TopicArn,
-    events: new DynamoEventStore(dynamo, 'events'),
+    events,
+    stager: withStagingMemory(events),
     claims: createDynamoAlertClaims({
       client: dynamo,
       tableName: 'alert-claims',
