@@ -37,6 +37,18 @@ type Parsed = { readonly ok: true; readonly staged: StagedEvent } | { readonly o
  */
 export const MAX_CLOCK_SKEW_MS = 60 * 60 * 1000;
 
+/** Writes one rejected input with its reason under `quarantine/`; the key comes from its origin, so a retry overwrites. */
+export const quarantine = async (
+  store: ArchiveStore,
+  rejected: Pick<QuarantineRecord, 'reason' | 'origin' | 'raw'> & { readonly origin: IngestOrigin },
+  at: number,
+): Promise<string> => {
+  const key = quarantineKey(at, rejected.origin.id);
+  const record: QuarantineRecord = { ...rejected, receivedAt: new Date(at).toISOString() };
+  await store.put(key, `${JSON.stringify(record, null, 2)}\n`, 'application/json');
+  return key;
+};
+
 /** Validation and staging, pure: the raw EventBridge event in, the item to stage or the reason to reject out. */
 export const parseEnvelope = (raw: string, settings: StagingSettings, now: number, wallClock = now): Parsed => {
   let json: unknown;
@@ -77,14 +89,7 @@ export const ingestEnvelope = async (
   const wallClock = deps.wallClock?.() ?? now;
   const parsed = parseEnvelope(raw, settings, now, wallClock);
   if (!parsed.ok) {
-    const key = quarantineKey(wallClock, origin.id);
-    const record: QuarantineRecord = {
-      reason: parsed.reason,
-      receivedAt: new Date(wallClock).toISOString(),
-      origin,
-      raw,
-    };
-    await deps.quarantine.put(key, `${JSON.stringify(record, null, 2)}\n`, 'application/json');
+    const key = await quarantine(deps.quarantine, { reason: parsed.reason, origin, raw }, wallClock);
     return { kind: 'quarantined', reason: parsed.reason, key };
   }
   const event = parsed.staged;

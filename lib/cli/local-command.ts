@@ -1,11 +1,11 @@
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ArchiveConflictError } from '../../lambdas/sequencer/run-sequencer.ts';
 import { type InputRecord, readEventInput, toEnvelope } from '../local/event-input.ts';
 import { type LocalAlert, LocalPipeline, type PipelineCounts, type PipelineInput } from '../local/local-pipeline.ts';
 import { parseSince, readSystemLog } from '../local/okta-api-source.ts';
 import { generateSample } from '../local/sample-stream.ts';
 import { loadRules } from '../rules/index.ts';
+import { type ParsedOptions, parseOptions, positiveInteger } from './args.ts';
 import { CliError, type CliIo } from './io.ts';
 
 const HELP = `Usage: olp local [input] [options]
@@ -32,29 +32,32 @@ Options:
 const CHUNK = 1000;
 const PROGRESS_EVERY_MS = 2000;
 
-const positiveInteger = (flag: string, value: string | undefined, fallback: number, check = (n: number) => n > 0) => {
+/** A whole number of seconds that passes `check`, or a one-line usage error naming the flag and the rule. */
+const seconds = (
+  flag: string,
+  value: string | undefined,
+  fallback: number,
+  rule: string,
+  check: (n: number) => boolean,
+) => {
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || !check(n))
-    throw new CliError(`--${flag} must be a positive whole number, got "${value}"`, 2);
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || !check(n)) throw new CliError(`${flag} must be ${rule}, got "${value}"`, 2);
   return n;
 };
 
 export const localCommand = async (args: string[], io: CliIo): Promise<number> => {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (error) {
-    throw new CliError((error as Error).message, 2);
-  }
-  const { values } = parsed;
-  if (values.help) {
-    io.stdout.write(HELP);
-    return 0;
-  }
-  const windowSeconds = positiveInteger('window', values.window, 60, (n) => n >= 1 && 3600 % n === 0);
-  const allowedLatenessSeconds = positiveInteger('lateness', values.lateness, 120, (n) => n >= 0);
-  const sampleCount = positiveInteger('sample-count', values['sample-count'], 2000);
+  const values = parseOptions(args, OPTIONS, HELP.trimEnd(), io);
+  if (values === undefined) return 0;
+  const windowSeconds = seconds(
+    '--window',
+    values.window,
+    60,
+    'a whole number of seconds that divides 3600',
+    (n) => n >= 1 && 3600 % n === 0,
+  );
+  const allowedLatenessSeconds = seconds('--lateness', values.lateness, 120, 'a whole number of seconds', () => true);
+  const sampleCount = positiveInteger(values['sample-count'], '--sample-count', 2000, 1_000_000);
   let rules: ReturnType<typeof loadRules>;
   try {
     rules = loadRules(values.rules === undefined ? {} : { userDir: values.rules });
@@ -107,26 +110,20 @@ export const localCommand = async (args: string[], io: CliIo): Promise<number> =
   }
 };
 
-const parse = (args: string[]) =>
-  parseArgs({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      events: { type: 'string' },
-      'okta-org': { type: 'string' },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      json: { type: 'boolean' },
-      'archive-dir': { type: 'string' },
-      'data-dir': { type: 'string' },
-      rules: { type: 'string' },
-      lateness: { type: 'string' },
-      window: { type: 'string' },
-      'sample-count': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+const OPTIONS = {
+  events: { type: 'string' },
+  'okta-org': { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  json: { type: 'boolean' },
+  'archive-dir': { type: 'string' },
+  'data-dir': { type: 'string' },
+  rules: { type: 'string' },
+  lateness: { type: 'string' },
+  window: { type: 'string' },
+  'sample-count': { type: 'string' },
+} as const;
+type Values = ParsedOptions<typeof OPTIONS>;
 
 interface Input {
   readonly name: string;
@@ -138,7 +135,7 @@ const fromInputRecord = (record: InputRecord): PipelineInput =>
     ? record
     : { line: record.line, envelope: record.envelope as Record<string, unknown>, raw: JSON.stringify(record.envelope) };
 
-const chooseInput = (values: ReturnType<typeof parse>['values'], io: CliIo, sampleCount: number): Input => {
+const chooseInput = (values: Values, io: CliIo, sampleCount: number): Input => {
   if (values.events !== undefined && values['okta-org'] !== undefined) {
     throw new CliError('give either --events or --okta-org, not both', 2);
   }
@@ -171,7 +168,7 @@ const chooseInput = (values: ReturnType<typeof parse>['values'], io: CliIo, samp
   };
 };
 
-const oktaInput = (values: ReturnType<typeof parse>['values'], io: CliIo): Input => {
+const oktaInput = (values: Values, io: CliIo): Input => {
   const orgUrl = values['okta-org'] ?? '';
   let url: URL;
   try {

@@ -22,10 +22,10 @@ import {
   type IngestOutcome,
   ingestEnvelope,
   MAX_CLOCK_SKEW_MS,
+  quarantine,
 } from '../../lambdas/ingest/ingest-envelope.ts';
 import { withStagingMemory } from '../../lambdas/ingest/staging-memory.ts';
 import { runSequencer, type SequencerSettings } from '../../lambdas/sequencer/run-sequencer.ts';
-import { type QuarantineRecord, quarantineKey } from '../../lambdas/shared/archive-layout.ts';
 import { createDynamoAlertClaims } from '../../lambdas/shared/dynamo-alert-claims.ts';
 import { DynamoEventStore } from '../../lambdas/shared/dynamo-event-store.ts';
 import { OKTA_SOURCE_PREFIX } from '../../lambdas/shared/okta-event.ts';
@@ -141,7 +141,7 @@ export class LocalPipeline {
     for (const record of records) {
       this.counts.read++;
       if ('error' in record) {
-        await this.quarantine(record.line, record.error, record.raw);
+        await this.quarantineLine(record.line, record.error, record.raw);
         continue;
       }
       this.advanceWatermark(record.envelope);
@@ -200,20 +200,11 @@ export class LocalPipeline {
     this.firstWatermark ??= published;
   }
 
-  private async quarantine(line: number, reason: string, raw: string, error?: string): Promise<void> {
-    const now = Date.now();
-    const record: QuarantineRecord = {
-      reason: error === undefined ? reason : `${reason}: ${error}`,
-      receivedAt: new Date(now).toISOString(),
-      origin: { id: this.originId(line), input: this.options.inputName, line },
-      raw,
-    };
-    await this.stack.archive.put(
-      quarantineKey(now, record.origin.id as string),
-      `${JSON.stringify(record, null, 2)}\n`,
-      'application/json',
-    );
-    this.countQuarantine(record.reason);
+  private async quarantineLine(line: number, reason: string, raw: string, error?: string): Promise<void> {
+    const full = error === undefined ? reason : `${reason}: ${error}`;
+    const origin = { id: this.originId(line), input: this.options.inputName, line };
+    await quarantine(this.stack.archive, { reason: full, origin, raw }, Date.now());
+    this.countQuarantine(full);
   }
 
   private countQuarantine(reason: string): void {
@@ -310,7 +301,7 @@ export class LocalPipeline {
         } catch (error) {
           // The queue would redeliver; after MAX_RECEIVES the record is quarantined with the error, never lost.
           if (Number(record.attributes.ApproximateReceiveCount) < MAX_RECEIVES) throw error;
-          await this.quarantine(line, `ingest failed ${MAX_RECEIVES} times`, record.body, (error as Error).message);
+          await this.quarantineLine(line, `ingest failed ${MAX_RECEIVES} times`, record.body, (error as Error).message);
           return;
         }
         if (outcome.kind === 'quarantined') this.countQuarantine(outcome.reason);
