@@ -7,22 +7,32 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
 import { DynamoEventStore } from '../shared/dynamo-event-store.ts';
 import { readEnv } from '../shared/env.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 import { S3ArchiveStore } from '../shared/s3-archive-store.ts';
 import { StagingEnv, stagingSettings } from '../shared/staging-env.ts';
+import { cachedClose } from './close-reader.ts';
 import { type IngestDeps, type IngestOutcome, ingestEnvelope } from './ingest-envelope.ts';
 import { withStagingMemory } from './staging-memory.ts';
 
-const env = readEnv(StagingEnv);
+const env = readEnv(
+  StagingEnv.extend({
+    EVENT_SOURCE_NAME: z.string().startsWith('aws.partner/', 'must be a partner event source name'),
+    EXPECTED_ACCOUNT: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+  }),
+);
 const settings = stagingSettings(env);
+const store = new DynamoEventStore(new DynamoDBClient({}), env.EVENTS_TABLE_NAME);
 const deps: IngestDeps = {
   // Lives as long as the warm Lambda: copies of an event in this batch or a later one cost no request.
-  events: withStagingMemory(new DynamoEventStore(new DynamoDBClient({}), env.EVENTS_TABLE_NAME)),
+  events: withStagingMemory(store),
+  closedBefore: cachedClose(() => store.readClose(), Date.now),
   quarantine: new S3ArchiveStore(new S3Client({}), env.ARCHIVE_BUCKET_NAME),
   now: Date.now,
   newToken: randomUUID,
+  pin: { source: env.EVENT_SOURCE_NAME, account: env.EXPECTED_ACCOUNT },
 };
 const processor = new BatchProcessor(EventType.SQS);
 
@@ -44,8 +54,17 @@ const ingestRecord = async (record: SQSRecord): Promise<void> => {
 };
 
 /** SQS batch of Okta EventBridge events -> staged (deduped) events; failed records are retried, the rest acked. */
-export const handler = middy(async (event: SQSEvent, context: Context) =>
-  processPartialResponse(event, ingestRecord, processor, { context }),
-)
+export const handler = middy(async (event: SQSEvent, context: Context) => {
+  const response = await processPartialResponse(event, ingestRecord, processor, {
+    context,
+    throwOnFullBatchFailure: false,
+  });
+  // Partial failures leave Lambda's Errors at 0: this metric is what the failed-records alarm watches.
+  if (response.batchItemFailures.length > 0) {
+    metrics.addMetric('IngestRecordsFailed', MetricUnit.Count, response.batchItemFailures.length);
+    for (const error of processor.errors) logger.error('ingest record failed', { error });
+  }
+  return response;
+})
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

@@ -1,26 +1,28 @@
 import { type QuarantineRecord, quarantineKey } from '../shared/archive-layout.ts';
-import { describeIssues, OktaEnvelope, OktaEventCore } from '../shared/okta-event.ts';
-import type { ArchiveStore, EventStore } from '../shared/ports.ts';
+import { describeIssues, OktaEnvelope, OktaEventCore, type SourcePin, sourcePinIssue } from '../shared/okta-event.ts';
+import type { ArchiveStore, EventStager } from '../shared/ports.ts';
 import { type StagedEvent, type StagingSettings, stageEvent } from '../shared/staged-event.ts';
-import { rawDetail } from './raw-detail.ts';
+import { findDuplicateKey, rawDetail } from './raw-detail.ts';
 
 export type IngestOutcome =
   | { readonly kind: 'staged'; readonly event: StagedEvent }
   | { readonly kind: 'duplicate'; readonly event: StagedEvent }
   | { readonly kind: 'quarantined'; readonly reason: string; readonly key: string };
 
-/** The part of the events table ingest uses: it writes, and never reads. */
-export type EventStager = Pick<EventStore, 'stage' | 'putLateMarker'>;
-
 export interface IngestDeps {
   readonly events: EventStager;
+  /**
+   * The sequencer's close (`closedBefore`): events published before it are staged late. Read from the state item,
+   * cached for at most a few seconds deployed (the seal guard covers the cache); undefined before the first run.
+   */
+  readonly closedBefore: () => Promise<number | undefined>;
   /** Where rejected input goes, with its reason (the archive bucket's `quarantine/` prefix). */
   readonly quarantine: ArchiveStore;
-  /** The clock (deployed) or the event-time watermark (local): decides whether an event is late. */
+  /** The clock: stamps quarantine records, bounds `published`, starts dedupe retention. */
   readonly now: () => number;
-  /** The wall clock, when `now` is a watermark: stamps quarantine records and bounds `published` (default `now`). */
-  readonly wallClock?: () => number;
   readonly newToken: () => string;
+  /** Which envelopes are accepted; deployed, the configured source and the stack's account. */
+  readonly pin: SourcePin;
 }
 
 /** Where one input came from: `id` names it uniquely (an SQS message id; a file and line locally). */
@@ -29,7 +31,9 @@ export interface IngestOrigin {
   readonly [detail: string]: string | number;
 }
 
-type Parsed = { readonly ok: true; readonly staged: StagedEvent } | { readonly ok: false; readonly reason: string };
+type Parsed =
+  | { readonly ok: true; readonly event: OktaEventCore; readonly body: string }
+  | { readonly ok: false; readonly reason: string };
 
 /**
  * How far ahead of the wall clock `published` may be. Okta stamps events itself, so more than clock skew means a
@@ -49,8 +53,8 @@ export const quarantine = async (
   return key;
 };
 
-/** Validation and staging, pure: the raw EventBridge event in, the item to stage or the reason to reject out. */
-export const parseEnvelope = (raw: string, settings: StagingSettings, now: number, wallClock = now): Parsed => {
+/** Validation, pure: the raw EventBridge event in, the event and its text as received, or the reason to reject. */
+export const parseEnvelope = (raw: string, pin: SourcePin, wallClock: number): Parsed => {
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -60,6 +64,11 @@ export const parseEnvelope = (raw: string, settings: StagingSettings, now: numbe
   const envelope = OktaEnvelope.safeParse(json);
   if (!envelope.success)
     return { ok: false, reason: `not an Okta EventBridge event: ${describeIssues(envelope.error)}` };
+  const pinned = sourcePinIssue(envelope.data, pin);
+  if (pinned !== undefined) return { ok: false, reason: `not from the pinned Okta event source: ${pinned}` };
+  // Validated on the parsed value, archived as text: with a key given twice the two could differ.
+  const duplicate = findDuplicateKey(raw);
+  if (duplicate !== undefined) return { ok: false, reason: `ambiguous JSON: key ${duplicate} appears twice` };
   const event = OktaEventCore.safeParse(envelope.data.detail);
   if (!event.success)
     return { ok: false, reason: `invalid System Log event in detail: ${describeIssues(event.error)}` };
@@ -69,15 +78,16 @@ export const parseEnvelope = (raw: string, settings: StagingSettings, now: numbe
       reason: `invalid System Log event in detail: published: ${event.data.published} is in the future`,
     };
   }
-  // The event's own text when it can be cut out; otherwise the parsed detail, which keeps every field in order.
-  const body = rawDetail(raw) ?? JSON.stringify(envelope.data.detail);
-  return { ok: true, staged: stageEvent(event.data, body, settings, now) };
+  const body = rawDetail(raw);
+  if (body === undefined) return { ok: false, reason: 'not an Okta EventBridge event: detail: must be an object' };
+  return { ok: true, event: event.data, body };
 };
 
 /**
  * Ingests one EventBridge event: quarantine it with its reason, or stage it with one conditional write that also
- * dedupes it. A late event gets its marker first, so that whatever fails after, the sequencer learns of it
- * (docs/design.md). Errors other than rejection propagate, so the queue redelivers the event.
+ * dedupes it. An on-time event's bucket is announced first (once per bucket and process, by the staging memory), so
+ * the sequencer finds it; a late event gets its marker first, so that whatever fails after, the sequencer learns of
+ * it (docs/design.md). Errors other than rejection propagate, so the queue redelivers the event.
  */
 export const ingestEnvelope = async (
   raw: string,
@@ -86,20 +96,20 @@ export const ingestEnvelope = async (
   settings: StagingSettings,
 ): Promise<IngestOutcome> => {
   const now = deps.now();
-  const wallClock = deps.wallClock?.() ?? now;
-  const parsed = parseEnvelope(raw, settings, now, wallClock);
+  const parsed = parseEnvelope(raw, deps.pin, now);
   if (!parsed.ok) {
-    const key = await quarantine(deps.quarantine, { reason: parsed.reason, origin, raw }, wallClock);
+    const key = await quarantine(deps.quarantine, { reason: parsed.reason, origin, raw }, now);
     return { kind: 'quarantined', reason: parsed.reason, key };
   }
-  const event = parsed.staged;
+  const closedBefore = (await deps.closedBefore()) ?? Number.NEGATIVE_INFINITY;
+  const event = stageEvent(parsed.event, parsed.body, settings, now, closedBefore);
   if (event.late) {
-    await deps.events.putLateMarker({
-      windowStart: event.windowStart,
-      pk: event.pk,
-      sk: event.sk,
-      token: deps.newToken(),
-      expiresAt: event.expiresAt,
+    await deps.events.putLateMarker({ publishedMs: event.publishedMs, pk: event.pk, sk: event.sk, token: deps.newToken() });
+  } else {
+    await deps.events.announce({
+      bucketStart: event.windowStart,
+      bucketSeconds: settings.windowSeconds,
+      shards: settings.windowShards,
     });
   }
   const result = await deps.events.stage(event);

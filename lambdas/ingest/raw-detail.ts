@@ -1,7 +1,8 @@
 /**
- * The text of the envelope's top-level `detail` value, exactly as received, or undefined when it cannot be cut out
- * cleanly. Cutting it out of the SQS body costs a fraction of serializing the parsed object again, and it keeps the
- * event byte for byte as Okta sent it. Only single-line text qualifies: an archive line must hold one event.
+ * The text of the envelope's top-level `detail` object as received, or undefined when there is none. Cutting it out of
+ * the SQS body costs a fraction of serializing the parsed object again, and it keeps the event as Okta sent it: every
+ * digit of every number, every key in its order. An archive line must hold one event, so whitespace between tokens
+ * (never inside strings, where JSON has no raw line breaks) is dropped from pretty-printed input.
  */
 export const rawDetail = (raw: string): string | undefined => {
   let depth = 0;
@@ -16,7 +17,7 @@ export const rawDetail = (raw: string): string | undefined => {
         const valueEnd = skipObject(raw, valueStart);
         if (valueEnd < 0) return undefined;
         const text = raw.slice(valueStart, valueEnd);
-        return text.includes('\n') || text.includes('\r') ? undefined : text;
+        return text.includes('\n') || text.includes('\r') ? compact(text) : text;
       }
       i = end;
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
@@ -66,4 +67,55 @@ const skipObject = (text: string, i: number): number => {
     }
   }
   return -1;
+};
+
+/** `text` without whitespace between tokens; strings are copied as they are. */
+const compact = (text: string): string => {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      i = skipString(text, i);
+    } else if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) {
+      out += text.slice(from, i);
+      from = i + 1;
+    }
+  }
+  return out + text.slice(from);
+};
+
+/**
+ * The path of the first key that appears twice in one object of a JSON text (`detail.actor.id`), or undefined.
+ * JSON.parse keeps the last of duplicate keys while the text keeps both, so a validated event could differ from the
+ * archived one; such input is refused rather than guessed at. `text` must be valid JSON.
+ */
+export const findDuplicateKey = (text: string): string | undefined => {
+  const objects: Array<{ keys: Set<string>; key: string | undefined } | undefined> = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const end = skipString(text, i);
+      const top = objects.at(-1);
+      // Inside an object, a string followed by a colon is a key.
+      if (top !== undefined && text.charCodeAt(skipSpace(text, end + 1)) === COLON) {
+        const raw = text.slice(i + 1, end);
+        // "a\u0062" and "ab" are one key to JSON.parse.
+        const key = raw.includes('\\') ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
+        if (top.keys.has(key)) {
+          return [...objects.slice(0, -1).map((o) => o?.key), key].filter((k) => k !== undefined).join('.');
+        }
+        top.keys.add(key);
+        top.key = key;
+      }
+      i = end;
+    } else if (c === OPEN_BRACE) {
+      objects.push({ keys: new Set(), key: undefined });
+    } else if (c === OPEN_BRACKET) {
+      objects.push(undefined);
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      objects.pop();
+    }
+  }
+  return undefined;
 };

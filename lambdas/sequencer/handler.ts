@@ -16,22 +16,22 @@ import { runSequencer, type SequencerSettings } from './run-sequencer.ts';
 const env = readEnv(
   StagingEnv.extend({
     SEAL_GUARD_SECONDS: z.coerce.number().int().nonnegative(),
-    BACKFILL_SECONDS: z.coerce.number().int().nonnegative().default(86_400),
     MAX_WINDOWS_PER_RUN: z.coerce.number().int().positive().default(500),
+    MAX_LATE_MARKERS_PER_RUN: z.coerce.number().int().positive().default(20_000),
   }),
 );
 const settings: SequencerSettings = {
   ...stagingSettings(env),
   sealGuardSeconds: env.SEAL_GUARD_SECONDS,
-  backfillSeconds: env.BACKFILL_SECONDS,
   maxWindowsPerRun: env.MAX_WINDOWS_PER_RUN,
+  maxLateMarkersPerRun: env.MAX_LATE_MARKERS_PER_RUN,
 };
 const deps = {
   events: new DynamoEventStore(new DynamoDBClient({}), env.EVENTS_TABLE_NAME),
   archive: new S3ArchiveStore(new S3Client({}), env.ARCHIVE_BUCKET_NAME),
 };
 
-/** Scheduled every minute: seals the windows the watermark has passed and archives late events. */
+/** Scheduled every minute: closes and seals windows, archives late events, reports how far behind sealing is. */
 export const handler = middy(async () => {
   const report = await runSequencer(deps, settings, Date.now());
   for (const window of report.sealed) {
@@ -39,7 +39,16 @@ export const handler = middy(async () => {
     metrics.addMetric('EventsArchived', MetricUnit.Count, window.eventCount);
     if (window.conflicts.length > 0) logger.warn('conflicting contents for one uuid', { ...window });
   }
-  logger.info('sequencer run', { sealed: report.sealed.length, nextWindow: formatWindow(report.nextWindow) });
+  for (const window of report.setAside) logger.error('window set aside', { ...window });
+  // Emitted on every run: a run that does not happen leaves a gap, which the lag alarm counts as breaching.
+  metrics.addMetric('OldestUnsealedWindowAgeSeconds', MetricUnit.Seconds, Math.round(report.oldestUnsealedAgeMs / 1000));
+  metrics.addMetric('SetAsideWindows', MetricUnit.Count, report.setAsideCount);
+  logger.info('sequencer run', {
+    sealed: report.sealed.length,
+    setAside: report.setAsideCount,
+    nextWindow: formatWindow(report.nextWindow),
+    moreToDo: report.moreToDo,
+  });
 })
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

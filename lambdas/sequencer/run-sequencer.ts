@@ -1,19 +1,25 @@
+import { gunzipSync } from 'node:zlib';
 import { type ArchivePart, latePartKey, mainPartKey, manifestKey, WindowManifest } from '../shared/archive-layout.ts';
-import type { ArchiveStore, EventStore, LateMarker } from '../shared/ports.ts';
-import { type StagedEvent, type StagingSettings, windowPartitionKey } from '../shared/staged-event.ts';
-import { formatWindow, windowEndOf, windowStartOf } from '../shared/window.ts';
-import { buildPart, conflictingUuids } from './window-part.ts';
+import { LATE_MARKER_SHARDS, type LateMarker, type PendingBucket, type SequencerState } from '../shared/ports.ts';
+import type { ArchiveStore, EventStore } from '../shared/ports.ts';
+import { contentHash, type StagedEvent, type StagingSettings, windowPartitionKey } from '../shared/staged-event.ts';
+import { archiveWindowAt, formatWindow } from '../shared/window.ts';
+import {
+  BEGINNING,
+  type ClockSettings,
+  initialState,
+  openRun,
+  pruneAtRisk,
+  sealedAtRisk,
+  withAtRisk,
+} from './sequencer-state.ts';
+import { buildPart, conflictingUuids, sha256Hex } from './window-part.ts';
 
-export interface SequencerSettings extends StagingSettings {
-  /**
-   * Extra wait before sealing, beyond the allowed lateness: the longest an ingest invocation can take between reading
-   * its clock (deciding an event is on time) and its write landing. Zero locally, where ingest and sealing alternate.
-   */
-  readonly sealGuardSeconds: number;
-  /** On the first run, how far back to start sealing, so events staged before the sequencer first ran are sealed. */
-  readonly backfillSeconds: number;
-  /** Bounds one run's work; the next run continues where this one stopped. */
+export interface SequencerSettings extends StagingSettings, ClockSettings {
+  /** Bounds one run's sealing; the next run continues where this one stopped. */
   readonly maxWindowsPerRun: number;
+  /** Bounds one run's late supplements, counted in markers read; the next run continues. */
+  readonly maxLateMarkersPerRun: number;
 }
 
 export interface SequencerDeps {
@@ -28,185 +34,400 @@ export interface SealedWindow {
   readonly conflicts: readonly string[];
 }
 
+export interface SetAsideWindow {
+  readonly window: string;
+  readonly reason: string;
+}
+
 export interface SequencerReport {
   readonly sealed: SealedWindow[];
+  /** Windows this run could not seal, with why; they are retried every run. */
+  readonly setAside: SetAsideWindow[];
   /** Start of the first window not yet sealed. */
   readonly nextWindow: number;
+  /** How long ago the oldest window not yet sealed (or set aside) started; 0 before the first seal. */
+  readonly oldestUnsealedAgeMs: number;
+  readonly setAsideCount: number;
+  /** Whether this run stopped at its bounds with work left for the next. */
+  readonly moreToDo: boolean;
 }
 
 export class ArchiveCorruptError extends Error {
   override readonly name = 'ArchiveCorruptError';
 }
 
-/** The archive already holds the window with other events: sealing stops rather than overwrite archived data. */
-export class ArchiveConflictError extends Error {
-  override readonly name = 'ArchiveConflictError';
-}
-
 /**
- * One sequencer run: seal every window whose end plus lateness plus guard has passed, then archive late events of
- * sealed windows as supplements. The order of writes is what makes the archive exactly-once (docs/design.md):
- * part object, then manifest, then progress (state or marker deletion); each step is idempotent on retry.
+ * One sequencer run (docs/design.md argues each step):
+ * 1. publish the close: ingest stages events of windows that ended `allowedLatenessSeconds` ago as late;
+ * 2. seal the windows of pending buckets whose close is older than the guard: part, manifest, then progress;
+ * 3. archive late events of sealed windows, found through their markers, as supplements.
+ * A window that cannot be sealed as planned is set aside with its reason and retried on every run; nothing else
+ * waits for it. Archived objects are never replaced: a window whose manifest exists only gains supplements.
  *
- * `now` is the clock (deployed) or the event-time watermark (local; at the end of a finite input, a watermark past the
- * last event seals everything).
- * `startFrom` sets where a first run starts when no state exists yet.
+ * `now` is the clock (deployed) or the event-time watermark (local).
  */
 export const runSequencer = async (
   deps: SequencerDeps,
   settings: SequencerSettings,
   now: number,
-  startFrom?: number,
 ): Promise<SequencerReport> => {
-  const sealed: SealedWindow[] = [];
-  const windowMs = settings.windowSeconds * 1000;
-  const horizon = now - (settings.allowedLatenessSeconds + settings.sealGuardSeconds) * 1000;
-  const state = await deps.events.getSequencerState();
-  let nextWindow =
-    state?.nextWindow ?? windowStartOf(startFrom ?? now - settings.backfillSeconds * 1000, settings.windowSeconds);
+  const loaded = (await deps.events.getSequencerState()) ?? initialState(settings.windowSeconds);
+  let state = openRun(loaded, now, settings);
+  await deps.events.putSequencerState(state);
 
-  for (let count = 0; count < settings.maxWindowsPerRun; count++) {
-    if (windowEndOf(nextWindow, settings.windowSeconds) > horizon) break;
-    const result = await sealWindow(deps, settings, nextWindow);
-    if (result !== undefined) sealed.push(result);
-    nextWindow += windowMs;
-    await deps.events.putSequencerState({ nextWindow });
+  const sealing = await sealPending(deps, settings, state, now);
+  state = sealing.state;
+  await deps.events.putSequencerState(state);
+
+  const late = await archiveLateEvents(deps, settings, state, now);
+  state = { ...state, atRisk: pruneAtRisk(late.state.atRisk, now, settings) };
+  await deps.events.putSequencerState(state);
+
+  const oldest = Math.min(state.nextWindow, ...state.setAside);
+  return {
+    sealed: [...sealing.sealed, ...late.sealed],
+    setAside: [...sealing.setAside, ...late.setAside],
+    nextWindow: state.nextWindow,
+    oldestUnsealedAgeMs: oldest === BEGINNING ? 0 : Math.max(0, now - oldest),
+    setAsideCount: state.setAside.length,
+    moreToDo: sealing.moreToDo || late.moreToDo,
+  };
+};
+
+interface PlannedWindow {
+  readonly start: number;
+  readonly end: number;
+  readonly partitions: Set<string>;
+}
+
+interface StepResult {
+  readonly state: SequencerState;
+  readonly sealed: SealedWindow[];
+  readonly setAside: SetAsideWindow[];
+  readonly moreToDo: boolean;
+}
+
+/** The archive windows a pending bucket overlaps, before `until`. */
+const windowsOf = (bucket: PendingBucket, until: number, state: SequencerState) => {
+  const windows: Array<{ start: number; end: number }> = [];
+  const end = Math.min(bucket.bucketStart + bucket.bucketSeconds * 1000, until);
+  for (let w = archiveWindowAt(bucket.bucketStart, state.windowSizes); w.start < end; ) {
+    windows.push(w);
+    w = archiveWindowAt(w.end, state.windowSizes);
+  }
+  return windows;
+};
+
+const sealPending = async (
+  deps: SequencerDeps,
+  settings: SequencerSettings,
+  state: SequencerState,
+  now: number,
+): Promise<StepResult> => {
+  const limit = settings.maxWindowsPerRun;
+  const buckets = await deps.events.listPending(state.sealableBefore, Number.isFinite(limit) ? limit * 4 : limit);
+  const listedAll = buckets.length < limit * 4;
+  // Listing stopped early: a later bucket may still overlap the last windows, so only windows before its start count.
+  const listedUntil = listedAll ? state.sealableBefore : (buckets.at(-1)?.bucketStart ?? state.sealableBefore);
+
+  const planned = new Map<number, PlannedWindow>();
+  for (const bucket of buckets) {
+    for (const window of windowsOf(bucket, listedUntil, state)) {
+      const plan = planned.get(window.start) ?? { ...window, partitions: new Set<string>() };
+      for (let shard = 0; shard < bucket.shards; shard++) {
+        plan.partitions.add(windowPartitionKey(bucket.bucketStart, shard));
+      }
+      planned.set(window.start, plan);
+    }
+  }
+  const windows = [...planned.values()].sort((a, b) => a.start - b.start);
+  const chosen = windows.slice(0, limit);
+
+  const sealed: SealedWindow[] = [];
+  const setAside: SetAsideWindow[] = [];
+  const failed = new Set<number>();
+  let next = state;
+  for (const window of chosen) {
+    try {
+      const events = await windowEvents(deps.events, window);
+      const result = await sealWindow(deps, settings, window, events);
+      if (result !== undefined) sealed.push(result);
+      if (sealedAtRisk(window.start, now, settings)) {
+        next = { ...next, atRisk: withAtRisk(next.atRisk, window.start, window.end, now) };
+      }
+      next = await clearSetAside(deps.events, next, window.start);
+    } catch (error) {
+      failed.add(window.start);
+      const reason = describeError(error);
+      setAside.push({ window: formatWindow(window.start), reason });
+      next = await recordSetAside(deps.events, next, window.start, reason, now);
+    }
   }
 
-  sealed.push(...(await archiveLateEvents(deps, settings, nextWindow)));
-  return { sealed, nextWindow };
+  // A bucket is done once every window it overlaps is sealed; set-aside windows keep theirs, to be retried.
+  const lastChosen = chosen.at(-1)?.end ?? Number.NEGATIVE_INFINITY;
+  for (const bucket of buckets) {
+    const overlapped = windowsOf(bucket, Number.POSITIVE_INFINITY, state);
+    const done = overlapped.every((w) => w.end <= Math.min(lastChosen, state.sealableBefore) && !failed.has(w.start));
+    if (done) await deps.events.deletePending(bucket);
+  }
+
+  const moreToDo = windows.length > chosen.length || !listedAll;
+  const reached = moreToDo ? (windows[chosen.length]?.start ?? listedUntil) : state.sealableBefore;
+  return { state: { ...next, nextWindow: Math.max(next.nextWindow, reached) }, sealed, setAside, moreToDo };
 };
 
-const windowEvents = async (deps: SequencerDeps, settings: StagingSettings, windowStart: number) => {
-  const partitions = Array.from({ length: settings.windowShards }, (_, shard) =>
-    deps.events.queryPartition(windowPartitionKey(windowStart, shard)),
-  );
-  return (await Promise.all(partitions)).flat();
+/** The staged events of one archive window: its partitions, filtered to its time, each content once. */
+const windowEvents = async (events: EventStore, window: PlannedWindow): Promise<StagedEvent[]> => {
+  const found = new Map<string, StagedEvent>();
+  const partitions = await Promise.all([...window.partitions].map((pk) => events.queryPartition(pk)));
+  for (const event of partitions.flat()) {
+    // The same content may sit in two partitions when the layout changed between two deliveries of it.
+    if (event.publishedMs >= window.start && event.publishedMs < window.end && !found.has(event.sk)) {
+      found.set(event.sk, event);
+    }
+  }
+  return [...found.values()];
 };
 
-/** Seals the on-time events of one window. Late events are left to their markers, so a re-seal gives the same part. */
+/**
+ * Seals one window. Without a manifest, its staged events become the main part. With one (a run that stopped after
+ * the manifest, a lost state, a second local run into the same directory), the events it does not list yet become a
+ * supplement: archived objects are never replaced.
+ */
 const sealWindow = async (
   deps: SequencerDeps,
   settings: StagingSettings,
-  windowStart: number,
+  window: PlannedWindow,
+  events: readonly StagedEvent[],
 ): Promise<SealedWindow | undefined> => {
-  const all = await windowEvents(deps, settings, windowStart);
-  const onTime = all.filter((event) => !event.late);
-  if (onTime.length === 0) return undefined;
-  const key = mainPartKey(windowStart);
-  const { bytes, part } = buildPart('main', key, onTime);
-  const conflicts = conflictingUuids(all);
-  const sealed = { window: formatWindow(windowStart), kind: 'main', eventCount: part.eventCount, conflicts } as const;
-  const existing = (await readManifest(deps.archive, windowStart))?.parts.find((p) => p.kind === 'main');
-  // A run that stopped after the manifest: the window is sealed already, with exactly these bytes.
-  if (existing?.sha256 === part.sha256) return sealed;
-  if (existing !== undefined) {
-    throw new ArchiveConflictError(
-      `${manifestKey(windowStart)} already lists other events for window ${formatWindow(windowStart)} ` +
-        `(sha256 ${existing.sha256}, not ${part.sha256}); the archive is left as it is`,
-    );
+  if (events.length === 0) return undefined;
+  const manifest = await readManifest(deps.archive, window.start);
+  if (manifest === undefined) {
+    const key = mainPartKey(window.start);
+    const { bytes, part } = buildPart('main', key, events);
+    const conflicts = conflictingUuids(events);
+    await deps.archive.put(key, bytes, 'application/gzip');
+    await writeManifest(deps.archive, window, [part], conflicts);
+    await markArchived(deps.events, events);
+    return { window: formatWindow(window.start), kind: 'main', eventCount: part.eventCount, conflicts };
   }
-  await deps.archive.put(key, bytes, 'application/gzip');
-  await writeManifest(deps.archive, windowStart, settings.windowSeconds, [part], conflicts);
-  return sealed;
+  return supplement(deps, settings, window, manifest, events);
+};
+
+/** Writes the events the manifest does not list yet as the window's next late part; at most one per call. */
+const supplement = async (
+  deps: SequencerDeps,
+  settings: StagingSettings,
+  window: { readonly start: number; readonly end: number },
+  manifest: WindowManifest | undefined,
+  events: readonly StagedEvent[],
+): Promise<SealedWindow | undefined> => {
+  const archived = manifest === undefined ? new Set<string>() : await archivedKeys(deps.archive, manifest);
+  const fresh = events.filter((event) => !archived.has(event.sk));
+  let result: SealedWindow | undefined;
+  if (fresh.length > 0) {
+    const parts = manifest?.parts ?? [];
+    const sequence = parts.filter((part) => part.kind === 'late').length + 1;
+    const { bytes, part } = buildPart('late', latePartKey(window.start, sequence), fresh);
+    const keys = [...archived, ...fresh.map((event) => event.sk)];
+    const conflicts = [...new Set([...(manifest?.conflicts ?? []), ...conflictingKeys(keys)])].sort();
+    await deps.archive.put(part.key, bytes, 'application/gzip');
+    await writeManifest(deps.archive, window, [...parts, part], conflicts);
+    result = { window: formatWindow(window.start), kind: 'late', eventCount: part.eventCount, conflicts };
+  }
+  await markArchived(deps.events, events);
+  return result;
+};
+
+/** uuids that appear with more than one content among `uuid#hash` keys. */
+const conflictingKeys = (keys: readonly string[]): string[] =>
+  conflictingUuids(
+    keys.map((key) => {
+      const split = key.lastIndexOf('#');
+      return { uuid: key.slice(0, split), hash: key.slice(split + 1) };
+    }),
+  );
+
+/** Late and rescued events carry no TTL until archived; the flag also tells the rescue function they are safe. */
+const markArchived = async (events: EventStore, archived: readonly StagedEvent[]): Promise<void> => {
+  const unflagged = archived.filter((event) => event.expiresAt === undefined && event.archived !== true);
+  await forEachLimited(unflagged, 16, (event) => events.markArchived(event));
+};
+
+/** Every `uuid#hash` the window's parts hold, each part checked against the SHA-256 its manifest lists. */
+const archivedKeys = async (archive: ArchiveStore, manifest: WindowManifest): Promise<Set<string>> => {
+  const keys = new Set<string>();
+  for (const part of manifest.parts) {
+    if (part.events !== undefined) {
+      for (const key of part.events) keys.add(key);
+      continue;
+    }
+    const bytes = await archive.get(part.key);
+    if (bytes === undefined) throw new ArchiveCorruptError(`${part.key} is listed in its manifest but missing`);
+    if (sha256Hex(bytes) !== part.sha256) {
+      throw new ArchiveCorruptError(`${part.key} does not match the SHA-256 its manifest lists`);
+    }
+    for (const line of gunzipSync(bytes).toString('utf8').split('\n')) {
+      if (line === '') continue;
+      const { uuid } = JSON.parse(line) as { uuid: string };
+      keys.add(`${uuid.toLowerCase()}#${contentHash(line)}`);
+    }
+  }
+  return keys;
 };
 
 const writeManifest = (
   archive: ArchiveStore,
-  windowStart: number,
-  windowSeconds: number,
+  window: { readonly start: number; readonly end: number },
   parts: ArchivePart[],
   conflicts: string[],
 ) => {
   const manifest: WindowManifest = {
     version: 1,
-    window: {
-      start: new Date(windowStart).toISOString(),
-      end: new Date(windowEndOf(windowStart, windowSeconds)).toISOString(),
-    },
+    window: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() },
     eventCount: parts.reduce((sum, part) => sum + part.eventCount, 0),
     parts,
     conflicts,
   };
-  return archive.put(manifestKey(windowStart), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
+  return archive.put(manifestKey(window.start), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
 };
 
 const readManifest = async (archive: ArchiveStore, windowStart: number): Promise<WindowManifest | undefined> => {
   const bytes = await archive.get(manifestKey(windowStart));
   if (bytes === undefined) return undefined;
-  const parsed = WindowManifest.safeParse(JSON.parse(Buffer.from(bytes).toString('utf8')));
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    throw new ArchiveCorruptError(`${manifestKey(windowStart)} is not JSON`);
+  }
+  const parsed = WindowManifest.safeParse(json);
   if (!parsed.success) throw new ArchiveCorruptError(`${manifestKey(windowStart)} is not a valid manifest`);
   return parsed.data;
 };
 
 /**
- * Archives late events of sealed windows as supplements recorded in the window's manifest. A marker is deleted only
- * after the manifest that lists its event is written, and only if no ingest retry rewrote it meanwhile.
+ * Archives late events of sealed windows as supplements recorded in the window's manifest. Markers are read from
+ * every marker partition, oldest first and within the run's budget, grouped by window, their events read in
+ * batches; a window gets at most one supplement per run. A marker is deleted only after its event is archived, and
+ * only if no ingest retry rewrote it meanwhile.
  */
 const archiveLateEvents = async (
   deps: SequencerDeps,
-  settings: StagingSettings,
-  nextWindow: number,
-): Promise<SealedWindow[]> => {
-  const byWindow = new Map<number, LateMarker[]>();
-  for (const marker of await deps.events.listLateMarkers()) {
-    // Windows not sealed yet will take their late events in a supplement once they are.
-    if (marker.windowStart >= nextWindow) continue;
-    byWindow.set(marker.windowStart, [...(byWindow.get(marker.windowStart) ?? []), marker]);
+  settings: SequencerSettings,
+  state: SequencerState,
+  now: number,
+): Promise<StepResult> => {
+  const perShard = Math.ceil(settings.maxLateMarkersPerRun / LATE_MARKER_SHARDS);
+  const lists = await Promise.all(
+    Array.from({ length: LATE_MARKER_SHARDS }, (_, shard) =>
+      deps.events.listLateMarkers(shard, state.nextWindow, perShard),
+    ),
+  );
+  const moreToDo = lists.some((list) => list.length >= perShard);
+  const byWindow = new Map<number, { start: number; end: number; markers: LateMarker[] }>();
+  for (const marker of lists.flat()) {
+    const window = archiveWindowAt(marker.publishedMs, state.windowSizes);
+    // A set-aside window takes its late events once it is sealed.
+    if (state.setAside.includes(window.start)) continue;
+    const group = byWindow.get(window.start) ?? { ...window, markers: [] };
+    group.markers.push(marker);
+    byWindow.set(window.start, group);
   }
+
   const sealed: SealedWindow[] = [];
-  for (const [windowStart, markers] of [...byWindow].sort(([a], [b]) => a - b)) {
-    const result = await supplementWindow(deps, settings, windowStart, markers);
-    if (result !== undefined) sealed.push(result);
+  const failed: Array<{ start: number; reason: string }> = [];
+  const groups = [...byWindow.values()].sort((a, b) => a.start - b.start);
+  // Windows are independent (each has its own manifest), so a few are supplemented at once.
+  await forEachLimited(groups, 8, async (group) => {
+    try {
+      const result = await supplementFromMarkers(deps, settings, group);
+      if (result !== undefined) sealed.push(result);
+    } catch (error) {
+      failed.push({ start: group.start, reason: describeError(error) });
+    }
+  });
+  sealed.sort((a, b) => a.window.localeCompare(b.window));
+  let next = state;
+  for (const { start, reason } of failed.sort((a, b) => a.start - b.start)) {
+    next = await recordSetAside(deps.events, next, start, reason, now);
   }
-  return sealed;
+  const setAside = failed.map(({ start, reason }) => ({ window: formatWindow(start), reason }));
+  return { state: next, sealed, setAside, moreToDo };
 };
 
-const supplementWindow = async (
+const supplementFromMarkers = async (
   deps: SequencerDeps,
   settings: StagingSettings,
-  windowStart: number,
-  markers: readonly LateMarker[],
+  group: { start: number; end: number; markers: LateMarker[] },
 ): Promise<SealedWindow | undefined> => {
-  const manifest = await readManifest(deps.archive, windowStart);
-  const archived = new Set(manifest?.parts.flatMap((part) => part.events ?? []));
-  const pending = new Map<string, StagedEvent>();
-  const done: LateMarker[] = [];
-  for (const marker of markers) {
-    const event = await deps.events.getStaged(marker.pk, marker.sk);
-    // No event yet: the ingest attempt that wrote the marker failed before staging; its retry stages it.
-    if (event === undefined) continue;
-    // An event staged on time is in the main part; a redelivery after sealing only rewrote the marker.
-    if (event.late && !archived.has(event.sk)) pending.set(event.sk, event);
-    done.push(marker);
-  }
-
+  const staged = await deps.events.getStaged(group.markers);
+  const found = new Set(staged.map((event) => `${event.pk}|${event.sk}`));
+  // An on-time event (it has its TTL) in a sealed window is archived: the close guarantees the seal read it, and had
+  // TTL removed it first, the rescue would have staged it again without TTL. Late and rescued events carry no TTL
+  // until they are archived.
+  const pending = staged.filter((event) => event.archived !== true && event.expiresAt === undefined);
   let result: SealedWindow | undefined;
-  if (pending.size > 0) {
-    // A window whose events all arrived late has no manifest yet: its supplement starts one.
-    const parts = manifest?.parts ?? [];
-    const sequence = parts.filter((part) => part.kind === 'late').length + 1;
-    const late = [...pending.values()];
-    const { bytes, part } = buildPart('late', latePartKey(windowStart, sequence), late);
-    const conflicts = await withLateConflicts(deps.events, late, manifest?.conflicts ?? []);
-    await deps.archive.put(part.key, bytes, 'application/gzip');
-    await writeManifest(deps.archive, windowStart, settings.windowSeconds, [...parts, part], conflicts);
-    result = { window: formatWindow(windowStart), kind: 'late', eventCount: part.eventCount, conflicts };
+  if (pending.length > 0) {
+    const manifest = await readManifest(deps.archive, group.start);
+    result = await supplement(deps, settings, group, manifest, pending);
   }
-  for (const marker of done) await deps.events.deleteLateMarker(marker);
+  // No event yet: the ingest attempt that wrote the marker failed before staging; its retry stages it.
+  const done = group.markers.filter((marker) => found.has(`${marker.pk}|${marker.sk}`));
+  await forEachLimited(done, 16, (marker) => deps.events.deleteLateMarker(marker));
   return result;
 };
 
-/** A late event conflicts when its window partition holds another content for its uuid (on time or late). */
-const withLateConflicts = async (
+const recordSetAside = async (
   events: EventStore,
-  late: readonly StagedEvent[],
-  known: readonly string[],
-): Promise<string[]> => {
-  const conflicts = new Set(known);
-  for (const event of late) {
-    if (conflicts.has(event.uuid)) continue;
-    if ((await events.queryVersions(event.pk, event.uuid)).length > 1) conflicts.add(event.uuid);
-  }
-  return [...conflicts].sort();
+  state: SequencerState,
+  windowStart: number,
+  reason: string,
+  now: number,
+): Promise<SequencerState> => {
+  const previous = await events.getSetAside(windowStart);
+  const at = new Date(now).toISOString();
+  await events.putSetAside({
+    windowStart,
+    window: formatWindow(windowStart),
+    reason,
+    firstSetAsideAt: previous?.firstSetAsideAt ?? at,
+    lastTriedAt: at,
+    attempts: (previous?.attempts ?? 0) + 1,
+  });
+  return state.setAside.includes(windowStart)
+    ? state
+    : { ...state, setAside: [...state.setAside, windowStart].sort((a, b) => a - b) };
+};
+
+const clearSetAside = async (
+  events: EventStore,
+  state: SequencerState,
+  windowStart: number,
+): Promise<SequencerState> => {
+  if (!state.setAside.includes(windowStart)) return state;
+  await events.deleteSetAside(windowStart);
+  return { ...state, setAside: state.setAside.filter((start) => start !== windowStart) };
+};
+
+const describeError = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : `unexpected: ${String(error)}`;
+
+/** Runs `task` over `items` with at most `limit` at a time; the first failure rejects after all have settled. */
+const forEachLimited = async <T>(items: readonly T[], limit: number, task: (item: T) => Promise<unknown>) => {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await task(item);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (errors.length > 0) throw errors[0];
 };

@@ -26,14 +26,16 @@ export const buildPart = (kind: ArchivePart['kind'], key: string, events: readon
       eventCount: sorted.length,
       firstPublished: new Date(first.publishedMs).toISOString(),
       lastPublished: new Date(last.publishedMs).toISOString(),
-      sha256: createHash('sha256').update(bytes).digest('hex'),
+      sha256: sha256Hex(bytes),
       ...(kind === 'late' ? { events: sorted.map((event) => event.sk) } : {}),
     },
   };
 };
 
+export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
 /** uuids that appear with more than one content among `events`. */
-export const conflictingUuids = (events: readonly StagedEvent[]): string[] => {
+export const conflictingUuids = (events: ReadonlyArray<Pick<StagedEvent, 'uuid' | 'hash'>>): string[] => {
   const hashes = new Map<string, Set<string>>();
   for (const event of events) {
     const seen = hashes.get(event.uuid) ?? new Set<string>();

@@ -1,26 +1,46 @@
 import {
   type AttributeValue,
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   paginateQuery,
+  QueryCommand,
   type QueryCommandInput,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { EventStore, LateMarker, SequencerState } from './ports.ts';
-import type { StagedEvent } from './staged-event.ts';
+import {
+  type EventStore,
+  LATE_MARKER_SHARDS,
+  type LateMarker,
+  type PendingBucket,
+  type SequencerState,
+  type SetAsideRecord,
+} from './ports.ts';
+import { type StagedEvent, shardOf, splitEventKey } from './staged-event.ts';
 
 /**
  * The events table on DynamoDB (partition key `pk`, sort key `sk`, TTL attribute `expiresAt`). Items are marshalled
  * by hand: the ingest hot path does one PutItem per event and nothing else.
  *
- *   pk = w#<window start>#<shard>   sk = <uuid>#<hash>                 a staged event (and its dedupe record)
- *   pk = late                       sk = <event pk>|<event sk>         a late marker
- *   pk = sequencer                  sk = state                         the sequencer's progress
+ *   pk = w#<bucket start>#<shard>   sk = <uuid>#<hash>                      a staged event (and its dedupe record)
+ *   pk = pending                    sk = <bucket start>#<seconds>#<shards>   a staging bucket with unsealed events
+ *   pk = late#<0-15>                sk = <published>#<event pk>|<event sk>   a late marker
+ *   pk = sequencer                  sk = state                              the sequencer's progress
+ *   pk = set-aside                  sk = <window start>                     a window the sequencer could not seal
+ *
+ * Times in sort keys are offset and zero-padded so that they sort as numbers, negative years included.
  */
-const LATE = 'late';
+const PENDING = 'pending';
+const SET_ASIDE = 'set-aside';
 const STATE = { pk: { S: 'sequencer' }, sk: { S: 'state' } };
+const lateMarkerPartition = (shard: number): string => `late#${shard}`;
+
+/** An epoch-ms instant as a fixed-width string that sorts like the number. */
+export const sortableTime = (ms: number): string => String(ms + 1e16).padStart(17, '0');
 
 type Item = Record<string, AttributeValue>;
 
@@ -34,20 +54,26 @@ const num = (item: Item, name: string): number => {
   if (value === undefined) throw new TypeError(`events table item is missing number attribute ${name}`);
   return Number(value);
 };
+const optionalNum = (item: Item, name: string): number | undefined => {
+  const value = item[name]?.N;
+  return value === undefined ? undefined : Number(value);
+};
 
-const toStaged = (item: Item): StagedEvent => {
+export const toStaged = (item: Item): StagedEvent => {
   const sk = str(item, 'sk');
-  const split = sk.lastIndexOf('#');
+  const expiresAt = optionalNum(item, 'expiresAt');
   return {
     pk: str(item, 'pk'),
     sk,
-    uuid: sk.slice(0, split),
-    hash: sk.slice(split + 1),
+    ...splitEventKey(sk),
     windowStart: num(item, 'windowStart'),
     publishedMs: num(item, 'publishedMs'),
     body: str(item, 'body'),
     late: item.late?.BOOL === true,
-    expiresAt: num(item, 'expiresAt'),
+    // Items staged before `dedupeUntil` existed carry only their TTL.
+    dedupeUntil: optionalNum(item, 'dedupeUntil') ?? expiresAt ?? 0,
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+    ...(item.archived?.BOOL === true ? { archived: true } : {}),
   };
 };
 
@@ -59,19 +85,29 @@ export const stagedEventItem = (event: StagedEvent): Item => {
     windowStart: { N: String(event.windowStart) },
     publishedMs: { N: String(event.publishedMs) },
     body: { S: event.body },
-    expiresAt: { N: String(event.expiresAt) },
+    dedupeUntil: { N: String(event.dedupeUntil) },
   };
+  if (event.expiresAt !== undefined) item.expiresAt = { N: String(event.expiresAt) };
   if (event.late) item.late = { BOOL: true };
+  if (event.archived === true) item.archived = { BOOL: true };
   return item;
 };
 
-const toMarker = (item: Item): LateMarker => ({
-  windowStart: num(item, 'windowStart'),
-  pk: str(item, 'eventPk'),
-  sk: str(item, 'eventSk'),
-  token: str(item, 'token'),
-  expiresAt: num(item, 'expiresAt'),
+const pendingKey = (bucket: PendingBucket) => ({
+  pk: { S: PENDING },
+  sk: { S: `${sortableTime(bucket.bucketStart)}#${bucket.bucketSeconds}#${bucket.shards}` },
 });
+
+/** A marker's partition follows its event's uuid, so a rewrite of the marker lands on the same key. */
+const markerKey = (marker: Pick<LateMarker, 'publishedMs' | 'pk' | 'sk'>) => ({
+  pk: { S: lateMarkerPartition(shardOf(splitEventKey(marker.sk).uuid, LATE_MARKER_SHARDS)) },
+  sk: { S: `${sortableTime(marker.publishedMs)}#${marker.pk}|${marker.sk}` },
+});
+
+const setAsideKey = (windowStart: number) => ({ pk: { S: SET_ASIDE }, sk: { S: sortableTime(windowStart) } });
+
+/** BatchGetItem's limit per request. */
+const BATCH_GET = 100;
 
 export class DynamoEventStore implements EventStore {
   constructor(
@@ -95,21 +131,86 @@ export class DynamoEventStore implements EventStore {
     }
   }
 
+  async announce(bucket: PendingBucket): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          ...pendingKey(bucket),
+          bucketStart: { N: String(bucket.bucketStart) },
+          bucketSeconds: { N: String(bucket.bucketSeconds) },
+          shards: { N: String(bucket.shards) },
+        },
+      }),
+    );
+  }
+
   async putLateMarker(marker: LateMarker): Promise<void> {
     await this.client.send(
       new PutItemCommand({
         TableName: this.tableName,
         Item: {
-          pk: { S: LATE },
-          sk: { S: `${marker.pk}|${marker.sk}` },
-          windowStart: { N: String(marker.windowStart) },
+          ...markerKey(marker),
+          publishedMs: { N: String(marker.publishedMs) },
           eventPk: { S: marker.pk },
           eventSk: { S: marker.sk },
           token: { S: marker.token },
-          expiresAt: { N: String(marker.expiresAt) },
         },
       }),
     );
+  }
+
+  async readClose(): Promise<number | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: STATE,
+        ConsistentRead: true,
+        ProjectionExpression: 'closedBefore',
+      }),
+    );
+    return Item === undefined ? undefined : optionalNum(Item, 'closedBefore');
+  }
+
+  async getSequencerState(): Promise<SequencerState | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: STATE, ConsistentRead: true }),
+    );
+    return Item?.state?.S === undefined ? undefined : (JSON.parse(Item.state.S) as SequencerState);
+  }
+
+  async putSequencerState(state: SequencerState): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          ...STATE,
+          // Readable at a glance, and what ingest reads without the rest.
+          nextWindow: { N: String(state.nextWindow) },
+          closedBefore: { N: String(state.closedBefore) },
+          state: { S: JSON.stringify(state) },
+        },
+      }),
+    );
+  }
+
+  async listPending(before: number, limit: number): Promise<PendingBucket[]> {
+    const items = await this.query(
+      {
+        KeyConditionExpression: 'pk = :pk AND sk < :before',
+        ExpressionAttributeValues: { ':pk': { S: PENDING }, ':before': { S: sortableTime(before) } },
+      },
+      limit,
+    );
+    return items.map((item) => ({
+      bucketStart: num(item, 'bucketStart'),
+      bucketSeconds: num(item, 'bucketSeconds'),
+      shards: num(item, 'shards'),
+    }));
+  }
+
+  async deletePending(bucket: PendingBucket): Promise<void> {
+    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: pendingKey(bucket) }));
   }
 
   async queryPartition(pk: string): Promise<StagedEvent[]> {
@@ -118,25 +219,63 @@ export class DynamoEventStore implements EventStore {
     ).map(toStaged);
   }
 
-  async queryVersions(pk: string, uuid: string): Promise<StagedEvent[]> {
-    const items = await this.query({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :uuid)',
-      ExpressionAttributeValues: { ':pk': { S: pk }, ':uuid': { S: `${uuid}#` } },
+  async getStaged(keys: ReadonlyArray<{ readonly pk: string; readonly sk: string }>): Promise<StagedEvent[]> {
+    const found: StagedEvent[] = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET) {
+      let request: Record<string, { Keys: Item[]; ConsistentRead: boolean }> | undefined = {
+        [this.tableName]: {
+          Keys: keys.slice(i, i + BATCH_GET).map((key) => ({ pk: { S: key.pk }, sk: { S: key.sk } })),
+          ConsistentRead: true,
+        },
+      };
+      for (let attempt = 0; request !== undefined; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 2000)));
+        const response: BatchGetItemCommandOutput = await this.client.send(
+          new BatchGetItemCommand({ RequestItems: request }),
+        );
+        found.push(...(response.Responses?.[this.tableName] ?? []).map(toStaged));
+        const unprocessed: { Keys?: Item[] } | undefined = response.UnprocessedKeys?.[this.tableName];
+        request =
+          unprocessed?.Keys !== undefined && unprocessed.Keys.length > 0
+            ? { [this.tableName]: { Keys: unprocessed.Keys, ConsistentRead: true } }
+            : undefined;
+      }
+    }
+    return found;
+  }
+
+  async markArchived(event: StagedEvent): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: event.pk }, sk: { S: event.sk } },
+        UpdateExpression: 'SET archived = :true, expiresAt = :expires',
+        // Never recreate an item that is gone: an update would otherwise write a bodiless item.
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':true': { BOOL: true }, ':expires': { N: String(event.dedupeUntil) } },
+      }),
+    ).catch((error: unknown) => {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     });
-    return items.map(toStaged);
   }
 
-  async getStaged(pk: string, sk: string): Promise<StagedEvent | undefined> {
-    const { Item } = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }),
+  async listLateMarkers(shard: number, before: number, limit: number): Promise<LateMarker[]> {
+    const items = await this.query(
+      {
+        KeyConditionExpression: 'pk = :pk AND sk < :before',
+        ExpressionAttributeValues: {
+          ':pk': { S: lateMarkerPartition(shard) },
+          ':before': { S: sortableTime(before) },
+        },
+      },
+      limit,
     );
-    return Item === undefined ? undefined : toStaged(Item);
-  }
-
-  async listLateMarkers(): Promise<LateMarker[]> {
-    return (
-      await this.query({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: LATE } } })
-    ).map(toMarker);
+    return items.map((item) => ({
+      publishedMs: num(item, 'publishedMs'),
+      pk: str(item, 'eventPk'),
+      sk: str(item, 'eventSk'),
+      token: str(item, 'token'),
+    }));
   }
 
   async deleteLateMarker(marker: LateMarker): Promise<boolean> {
@@ -144,7 +283,7 @@ export class DynamoEventStore implements EventStore {
       await this.client.send(
         new DeleteItemCommand({
           TableName: this.tableName,
-          Key: { pk: { S: LATE }, sk: { S: `${marker.pk}|${marker.sk}` } },
+          Key: markerKey(marker),
           ConditionExpression: '#token = :token',
           ExpressionAttributeNames: { '#token': 'token' },
           ExpressionAttributeValues: { ':token': { S: marker.token } },
@@ -157,24 +296,49 @@ export class DynamoEventStore implements EventStore {
     }
   }
 
-  async getSequencerState(): Promise<SequencerState | undefined> {
-    const { Item } = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: STATE, ConsistentRead: true }),
-    );
-    return Item === undefined ? undefined : { nextWindow: num(Item, 'nextWindow') };
-  }
-
-  async putSequencerState(state: SequencerState): Promise<void> {
+  async putSetAside(record: SetAsideRecord): Promise<void> {
     await this.client.send(
       new PutItemCommand({
         TableName: this.tableName,
-        Item: { ...STATE, nextWindow: { N: String(state.nextWindow) } },
+        Item: { ...setAsideKey(record.windowStart), record: { S: JSON.stringify(record) } },
       }),
     );
   }
 
-  private async query(input: Omit<QueryCommandInput, 'TableName' | 'ConsistentRead'>): Promise<Item[]> {
+  async getSetAside(windowStart: number): Promise<SetAsideRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: setAsideKey(windowStart), ConsistentRead: true }),
+    );
+    return Item?.record?.S === undefined ? undefined : (JSON.parse(Item.record.S) as SetAsideRecord);
+  }
+
+  async deleteSetAside(windowStart: number): Promise<void> {
+    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: setAsideKey(windowStart) }));
+  }
+
+  /** Every item of a query, or the first `limit`; strongly consistent, ascending by sort key. */
+  private async query(
+    input: Omit<QueryCommandInput, 'TableName' | 'ConsistentRead'>,
+    limit = Number.POSITIVE_INFINITY,
+  ): Promise<Item[]> {
     const items: Item[] = [];
+    if (Number.isFinite(limit)) {
+      let start: Item | undefined;
+      do {
+        const page = await this.client.send(
+          new QueryCommand({
+            ...input,
+            TableName: this.tableName,
+            ConsistentRead: true,
+            Limit: Math.min(limit - items.length, 1000),
+            ExclusiveStartKey: start,
+          }),
+        );
+        items.push(...(page.Items ?? []));
+        start = page.LastEvaluatedKey;
+      } while (start !== undefined && items.length < limit);
+      return items;
+    }
     const pages = paginateQuery({ client: this.client }, { ...input, TableName: this.tableName, ConsistentRead: true });
     for await (const page of pages) items.push(...(page.Items ?? []));
     return items;

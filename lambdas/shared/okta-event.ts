@@ -102,6 +102,27 @@ export const OktaEnvelope = z.looseObject({
 });
 export type OktaEnvelope = z.infer<typeof OktaEnvelope>;
 
+/**
+ * Which envelopes the pipeline accepts: deployed, exactly the configured partner event source and the stack's own
+ * account; locally, the source given with `--event-source-name`, else any Okta source (and any account).
+ */
+export interface SourcePin {
+  /** The one `source` accepted; any `aws.partner/okta.com/...` source when absent. */
+  readonly source?: string;
+  /** The one `account` accepted; any when absent. */
+  readonly account?: string;
+}
+
+/**
+ * Why an envelope that passed `OktaEnvelope` is not from the pinned source, or undefined when it is. The reason names
+ * the field and what was expected; the received value is left out, so nothing an attacker chose reaches a log.
+ */
+export const sourcePinIssue = (envelope: Pick<OktaEnvelope, 'source' | 'account'>, pin: SourcePin): string | undefined => {
+  if (pin.source !== undefined && envelope.source !== pin.source) return `source: must be ${pin.source}`;
+  if (pin.account !== undefined && envelope.account !== pin.account) return `account: must be ${pin.account}`;
+  return undefined;
+};
+
 /** One line per problem, each naming the field path: `published: must be an ISO-8601 instant ...`. */
 export const describeIssues = (error: z.ZodError): string =>
   error.issues

@@ -1,4 +1,17 @@
 import type { StagedEvent } from './staged-event.ts';
+import type { WindowSize } from './window.ts';
+
+/**
+ * A staging bucket that holds on-time events not yet sealed: ingest announces it before staging its first on-time
+ * event there, the sequencer deletes it once every archive window it overlaps is sealed. The sequencer finds the
+ * windows to seal through these, so its work follows events, not the span of time, and it queries exactly the
+ * partitions ingest wrote, whatever `windowSeconds` and `windowShards` were when it did.
+ */
+export interface PendingBucket {
+  readonly bucketStart: number;
+  readonly bucketSeconds: number;
+  readonly shards: number;
+}
 
 /**
  * A marker for a late event, written before the event itself. The sequencer finds late events through markers
@@ -6,33 +19,78 @@ import type { StagedEvent } from './staged-event.ts';
  * it has seen, never one an ingest retry rewrote in the meantime.
  */
 export interface LateMarker {
-  readonly windowStart: number;
+  readonly publishedMs: number;
   readonly pk: string;
   readonly sk: string;
   readonly token: string;
-  readonly expiresAt: number;
 }
 
-/** Where the sequencer has got to: every window that starts before `nextWindow` is sealed. */
+/** Markers are spread over this many partitions (by uuid), so no partition key takes every late event. */
+export const LATE_MARKER_SHARDS = 16;
+
+/** Archive windows sealed when some of their staged events could already have expired (see docs/design.md). */
+export interface AtRiskRange {
+  readonly from: number;
+  readonly to: number;
+  readonly sealedAt: number;
+}
+
+/** Where the sequencer has got to. Times are epoch ms. */
 export interface SequencerState {
+  /** Every archive window that starts before this is sealed, or set aside. */
   readonly nextWindow: number;
+  /** Published to ingest: an event published before this is staged late. */
+  readonly closedBefore: number;
+  /** Closes that ingest may not have seen yet: a window is sealed only once its close is older than the guard. */
+  readonly closes: ReadonlyArray<{ readonly before: number; readonly at: number }>;
+  /** Windows ending at or before this may be sealed: every on-time write for them has landed. */
+  readonly sealableBefore: number;
+  readonly windowSizes: readonly WindowSize[];
+  /** Starts of windows that could not be sealed as planned; retried every run. */
+  readonly setAside: readonly number[];
+  readonly atRisk: readonly AtRiskRange[];
 }
 
-/** The events table: dedupe records that are also the staging area of unsealed windows. */
-export interface EventStore {
+/** What an operator reads about a window the sequencer set aside. */
+export interface SetAsideRecord {
+  readonly windowStart: number;
+  readonly window: string;
+  readonly reason: string;
+  readonly firstSetAsideAt: string;
+  readonly lastTriedAt: string;
+  readonly attempts: number;
+}
+
+/** The part of the events table ingest uses: writes, and a cached read of the sequencer's close. */
+export interface EventStager {
   /** One conditional write: `staged`, or `duplicate` when an item with the same key (same uuid, same content) exists. */
   stage(event: StagedEvent): Promise<'staged' | 'duplicate'>;
+  announce(bucket: PendingBucket): Promise<void>;
   putLateMarker(marker: LateMarker): Promise<void>;
-  /** Every staged event of one window partition (strongly consistent). */
-  queryPartition(pk: string): Promise<StagedEvent[]>;
-  /** The staged versions of one uuid in one window partition. */
-  queryVersions(pk: string, uuid: string): Promise<StagedEvent[]>;
-  getStaged(pk: string, sk: string): Promise<StagedEvent | undefined>;
-  listLateMarkers(): Promise<LateMarker[]>;
-  /** Deletes the marker only if its token is still `token`; returns whether it did. */
-  deleteLateMarker(marker: LateMarker): Promise<boolean>;
+}
+
+/** The events table: dedupe records that are also the staging area of unsealed windows, and the sequencer's state. */
+export interface EventStore extends EventStager {
+  /** The sequencer's `closedBefore` (strongly consistent); undefined before its first run. */
+  readClose(): Promise<number | undefined>;
   getSequencerState(): Promise<SequencerState | undefined>;
   putSequencerState(state: SequencerState): Promise<void>;
+  /** Pending buckets that start before `before`, oldest first, at most `limit`. */
+  listPending(before: number, limit: number): Promise<PendingBucket[]>;
+  deletePending(bucket: PendingBucket): Promise<void>;
+  /** Every staged event of one partition (strongly consistent). */
+  queryPartition(pk: string): Promise<StagedEvent[]>;
+  /** The staged events with these keys that exist (strongly consistent, batched). */
+  getStaged(keys: ReadonlyArray<{ readonly pk: string; readonly sk: string }>): Promise<StagedEvent[]>;
+  /** Flags an archived event and starts its TTL at `dedupeUntil`. */
+  markArchived(event: StagedEvent): Promise<void>;
+  /** Markers of one marker partition for events published before `before`, oldest first, at most `limit`. */
+  listLateMarkers(shard: number, before: number, limit: number): Promise<LateMarker[]>;
+  /** Deletes the marker only if its token is still `token`; returns whether it did. */
+  deleteLateMarker(marker: LateMarker): Promise<boolean>;
+  putSetAside(record: SetAsideRecord): Promise<void>;
+  getSetAside(windowStart: number): Promise<SetAsideRecord | undefined>;
+  deleteSetAside(windowStart: number): Promise<void>;
 }
 
 /** The archive (S3 bucket, or a directory locally). Keys are relative to the bucket or directory. */

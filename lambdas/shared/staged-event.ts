@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { isLate, type WindowSettings, windowStartOf } from './window.ts';
+import { windowStartOf } from './window.ts';
 
 /**
  * An event staged in the events table, waiting for its window to be sealed into the archive.
@@ -9,23 +9,36 @@ import { isLate, type WindowSettings, windowStartOf } from './window.ts';
  * with different content gets another key: it is kept, and the sequencer flags it as a conflict.
  */
 export interface StagedEvent {
-  /** `w#<window start ms>#<shard>`: the uuid picks one of `windowShards` partitions so no key takes a window's writes. */
+  /** `w#<bucket start ms>#<shard>`: the uuid picks one of `windowShards` partitions so no key takes a bucket's writes. */
   readonly pk: string;
   /** `<lowercase uuid>#<content hash>`. */
   readonly sk: string;
   readonly uuid: string;
   readonly hash: string;
+  /** Start of the staging bucket (ingest's `windowSeconds`); archive windows are the sequencer's (docs/design.md). */
   readonly windowStart: number;
   readonly publishedMs: number;
-  /** The System Log event exactly as received in the envelope's `detail`, serialized. */
+  /** The System Log event exactly as received in the envelope's `detail`. */
   readonly body: string;
-  /** Staged when its window may already have been sealed: archived in a late supplement, not in the window's main part. */
+  /**
+   * Staged after its window was closed: it has a late marker, and no TTL until the sequencer has archived it.
+   * Staged on time, it carries its TTL from the start.
+   */
   readonly late: boolean;
-  /** Epoch seconds after which DynamoDB may delete the item (dedupe retention). */
-  readonly expiresAt: number;
+  /** Epoch seconds until which a redelivery must still be recognised as a duplicate. */
+  readonly dedupeUntil: number;
+  /**
+   * Epoch seconds after which DynamoDB may delete the item (TTL). Set on time by ingest; on late items only once they
+   * are archived. An item deleted before its window is sealed is staged again by the rescue function.
+   */
+  readonly expiresAt?: number;
+  /** Set by the sequencer once the event is in a part listed by its window's manifest. */
+  readonly archived?: boolean;
 }
 
-export interface StagingSettings extends WindowSettings {
+export interface StagingSettings {
+  readonly windowSeconds: number;
+  readonly allowedLatenessSeconds: number;
   readonly windowShards: number;
   readonly dedupeRetentionDays: number;
 }
@@ -45,11 +58,23 @@ export const shardOf = (uuid: string, shards: number): number => {
 
 export const windowPartitionKey = (windowStart: number, shard: number): string => `w#${windowStart}#${shard}`;
 
+/** `uuid#hash` back into its parts. */
+export const splitEventKey = (sk: string): { uuid: string; hash: string } => {
+  const split = sk.lastIndexOf('#');
+  return { uuid: sk.slice(0, split), hash: sk.slice(split + 1) };
+};
+
+/**
+ * The item for one event. `closedBefore` is the sequencer's published close: an event published before it may find
+ * its window sealed, so it is staged late (with a marker, without TTL); otherwise the sequencer is certain to read it
+ * when it seals the window, and its TTL starts now.
+ */
 export const stageEvent = (
   event: { readonly uuid: string; readonly published: string },
   body: string,
   settings: StagingSettings,
   now: number,
+  closedBefore: number,
 ): StagedEvent => {
   const uuid = event.uuid.toLowerCase();
   const publishedMs = Date.parse(event.published);
@@ -57,7 +82,8 @@ export const stageEvent = (
   const hash = contentHash(body);
   // Retention counts from the later of arrival and publication, so a replayed old event is still deduped for the
   // full period after it arrived.
-  const from = Math.max(now, publishedMs);
+  const dedupeUntil = Math.ceil(Math.max(now, publishedMs) / 1000) + settings.dedupeRetentionDays * 86_400;
+  const late = publishedMs < closedBefore;
   return {
     pk: windowPartitionKey(windowStart, shardOf(uuid, settings.windowShards)),
     sk: `${uuid}#${hash}`,
@@ -66,13 +92,17 @@ export const stageEvent = (
     windowStart,
     publishedMs,
     body,
-    late: isLate(windowStart, now, settings),
-    expiresAt: Math.ceil(from / 1000) + settings.dedupeRetentionDays * 86_400,
+    late,
+    dedupeUntil,
+    ...(late ? {} : { expiresAt: dedupeUntil }),
   };
 };
 
 /** Archive order: by `published`, ties broken by uuid, then by content hash so the order is total. */
-export const compareStaged = (a: StagedEvent, b: StagedEvent): number =>
+export const compareStaged = (
+  a: Pick<StagedEvent, 'publishedMs' | 'uuid' | 'hash'>,
+  b: Pick<StagedEvent, 'publishedMs' | 'uuid' | 'hash'>,
+): number =>
   a.publishedMs - b.publishedMs ||
   (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0) ||
   (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0);

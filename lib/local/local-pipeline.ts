@@ -17,18 +17,13 @@ import {
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createAlertBatchHandler } from '../../lambdas/alert/alert-records.ts';
 import { createSnsAlertPublisher } from '../../lambdas/alert/sns-publisher.ts';
-import {
-  type EventStager,
-  type IngestOutcome,
-  ingestEnvelope,
-  MAX_CLOCK_SKEW_MS,
-  quarantine,
-} from '../../lambdas/ingest/ingest-envelope.ts';
+import { type IngestOutcome, ingestEnvelope, MAX_CLOCK_SKEW_MS, quarantine } from '../../lambdas/ingest/ingest-envelope.ts';
 import { withStagingMemory } from '../../lambdas/ingest/staging-memory.ts';
 import { runSequencer, type SequencerSettings } from '../../lambdas/sequencer/run-sequencer.ts';
 import { createDynamoAlertClaims } from '../../lambdas/shared/dynamo-alert-claims.ts';
 import { DynamoEventStore } from '../../lambdas/shared/dynamo-event-store.ts';
-import { OKTA_SOURCE_PREFIX } from '../../lambdas/shared/okta-event.ts';
+import { OKTA_SOURCE_PREFIX, type SourcePin } from '../../lambdas/shared/okta-event.ts';
+import type { EventStager } from '../../lambdas/shared/ports.ts';
 import { S3ArchiveStore } from '../../lambdas/shared/s3-archive-store.ts';
 import { windowEndOf, windowStartOf } from '../../lambdas/shared/window.ts';
 import { compileRules, type LoadedRule, matchingRules, ruleSummary } from '../rules/index.ts';
@@ -62,6 +57,8 @@ export interface LocalPipelineOptions {
   readonly alertDedupeRetentionDays: number;
   /** Names the input in quarantine records (a file name, `stdin`, the Okta org). */
   readonly inputName: string;
+  /** Accept only envelopes from this partner event source; any Okta source when absent. */
+  readonly eventSourceName?: string;
   readonly onAlert: (alert: LocalAlert) => void;
 }
 
@@ -74,10 +71,18 @@ export interface PipelineCounts {
   windowsSealed: number;
   lateSupplements: number;
   archived: number;
-  readonly quarantineReasons: Map<string, number>;
+  /** Quarantined input by kind of reason, with the first few line numbers of each. */
+  readonly quarantineReasons: Map<string, { count: number; lines: number[] }>;
   readonly alertsByRule: Map<string, number>;
+  /** Alerts that could not be raised after every retry, with why. */
+  readonly alertFailures: Array<{ ruleId: string; uuid: string; reason: string }>;
   readonly conflicts: Set<string>;
+  /** The source envelopes must come from, or undefined for any Okta source. */
+  readonly sourcePin: string | undefined;
 }
+
+/** How many line numbers the summary keeps for each kind of quarantine reason. */
+const LINES_PER_REASON = 5;
 
 /** SQS caps a receive and a batch send at 10 messages. */
 const SQS_BATCH = 10;
@@ -95,21 +100,9 @@ const MAX_RECEIVES = 3;
  * the sequencer runs; `finish()` moves the watermark past the last window and seals everything.
  */
 export class LocalPipeline {
-  readonly counts: PipelineCounts = {
-    read: 0,
-    staged: 0,
-    duplicates: 0,
-    late: 0,
-    quarantined: 0,
-    windowsSealed: 0,
-    lateSupplements: 0,
-    archived: 0,
-    quarantineReasons: new Map(),
-    alertsByRule: new Map(),
-    conflicts: new Set(),
-  };
+  readonly counts: PipelineCounts;
   private watermark = Number.NEGATIVE_INFINITY;
-  private firstWatermark: number | undefined;
+  private readonly pin: SourcePin;
   private readonly compiled = new Map<string, CompiledAlertRule[]>();
   private readonly runId = new Date().toISOString().replaceAll(/[-:.]/g, '').slice(0, 15);
 
@@ -117,7 +110,24 @@ export class LocalPipeline {
     private readonly options: LocalPipelineOptions,
     private readonly stack: Awaited<ReturnType<typeof startStandIns>>,
     private readonly settings: SequencerSettings,
-  ) {}
+  ) {
+    this.counts = {
+      read: 0,
+      staged: 0,
+      duplicates: 0,
+      late: 0,
+      quarantined: 0,
+      windowsSealed: 0,
+      lateSupplements: 0,
+      archived: 0,
+      quarantineReasons: new Map(),
+      alertsByRule: new Map(),
+      alertFailures: [],
+      conflicts: new Set(),
+      sourcePin: options.eventSourceName,
+    };
+    this.pin = options.eventSourceName === undefined ? {} : { source: options.eventSourceName };
+  }
 
   static async start(options: LocalPipelineOptions): Promise<LocalPipeline> {
     const settings: SequencerSettings = {
@@ -128,15 +138,15 @@ export class LocalPipeline {
       dedupeRetentionDays: options.dedupeRetentionDays,
       // Ingest and sealing alternate in this process, so no ingest write can land after a seal began.
       sealGuardSeconds: 0,
-      backfillSeconds: 0,
       maxWindowsPerRun: Number.POSITIVE_INFINITY,
+      maxLateMarkersPerRun: Number.POSITIVE_INFINITY,
     };
     return new LocalPipeline(options, await startStandIns(options), settings);
   }
 
   /** Sends a chunk of input through the pipeline: bus, ingest, alerts, then one sequencer run. */
   async push(records: readonly PipelineInput[]): Promise<void> {
-    const ingest: Array<{ body: string; line: number; watermark: number }> = [];
+    const ingest: Array<{ body: string; line: number }> = [];
     const alerts: string[] = [];
     for (const record of records) {
       this.counts.read++;
@@ -145,8 +155,7 @@ export class LocalPipeline {
         continue;
       }
       this.advanceWatermark(record.envelope);
-      // Each record is staged with the watermark as of its arrival, as the deployed ingest uses the clock.
-      ingest.push({ body: record.raw, line: record.line, watermark: this.watermark });
+      ingest.push({ body: record.raw, line: record.line });
       for (const rule of matchingRules(this.rulesFor(record.envelope.source), record.envelope)) {
         alerts.push(JSON.stringify({ rule: ruleSummary(rule), event: record.envelope }));
       }
@@ -158,7 +167,9 @@ export class LocalPipeline {
         alerts.map((body) => ({ body })),
       ),
     ]);
-    await Promise.all([this.drainIngest(), this.drainAlerts()]);
+    // Sealing happens between chunks, so the close read now holds for every record of this one.
+    const closedBefore = await this.stack.events.readClose();
+    await Promise.all([this.drainIngest(closedBefore), this.drainAlerts()]);
     await this.seal(this.watermark);
     await this.drainAlertSubscriber();
   }
@@ -182,6 +193,7 @@ export class LocalPipeline {
 
   private rulesFor(source: unknown): CompiledAlertRule[] {
     if (typeof source !== 'string' || !source.startsWith(OKTA_SOURCE_PREFIX)) return [];
+    if (this.pin.source !== undefined && source !== this.pin.source) return [];
     let rules = this.compiled.get(source);
     if (rules === undefined) {
       // Deployed, rules are compiled for the configured source; locally, for each Okta source the input carries.
@@ -197,21 +209,23 @@ export class LocalPipeline {
     // An implausible future instant is quarantined by ingest; it must not drag the watermark along.
     if (!Number.isFinite(published) || published > Date.now() + MAX_CLOCK_SKEW_MS) return;
     this.watermark = Math.max(this.watermark, published);
-    this.firstWatermark ??= published;
   }
 
   private async quarantineLine(line: number, reason: string, raw: string, error?: string): Promise<void> {
     const full = error === undefined ? reason : `${reason}: ${error}`;
     const origin = { id: this.originId(line), input: this.options.inputName, line };
     await quarantine(this.stack.archive, { reason: full, origin, raw }, Date.now());
-    this.countQuarantine(full);
+    this.countQuarantine(full, line);
   }
 
-  private countQuarantine(reason: string): void {
+  private countQuarantine(reason: string, line: number): void {
     this.counts.quarantined++;
     // Group by the reason's first clause: "invalid System Log event in detail: published" rather than every value.
     const kind = reason.split(/:\s/).slice(0, 2).join(': ');
-    this.counts.quarantineReasons.set(kind, (this.counts.quarantineReasons.get(kind) ?? 0) + 1);
+    const group = this.counts.quarantineReasons.get(kind) ?? { count: 0, lines: [] };
+    group.count++;
+    if (group.lines.length < LINES_PER_REASON) group.lines.push(line);
+    this.counts.quarantineReasons.set(kind, group);
   }
 
   private originId(line: number): string {
@@ -220,7 +234,7 @@ export class LocalPipeline {
 
   private async send(
     queueUrl: string,
-    messages: ReadonlyArray<{ body: string; line?: number; watermark?: number }>,
+    messages: ReadonlyArray<{ body: string; line?: number }>,
   ): Promise<void> {
     const batches: Array<typeof messages> = [];
     for (let i = 0; i < messages.length; i += SQS_BATCH) batches.push(messages.slice(i, i + SQS_BATCH));
@@ -235,10 +249,7 @@ export class LocalPipeline {
               ...(message.line === undefined
                 ? {}
                 : {
-                    MessageAttributes: {
-                      line: { DataType: 'Number', StringValue: String(message.line) },
-                      watermark: { DataType: 'Number', StringValue: String(message.watermark) },
-                    },
+                    MessageAttributes: { line: { DataType: 'Number', StringValue: String(message.line) } },
                   }),
             })),
           }),
@@ -287,24 +298,29 @@ export class LocalPipeline {
     await Promise.all(Array.from({ length: RECEIVERS }, receiver));
   }
 
-  private drainIngest(): Promise<void> {
-    const deps = { quarantine: this.stack.archive, wallClock: Date.now, newToken: randomUUID };
+  private drainIngest(closedBefore: number | undefined): Promise<void> {
+    const deps = {
+      quarantine: this.stack.archive,
+      now: Date.now,
+      newToken: randomUUID,
+      pin: this.pin,
+      closedBefore: async () => closedBefore,
+    };
     const ingestRecord =
       (events: EventStager) =>
       async (record: SQSRecord): Promise<void> => {
         const line = Number(record.messageAttributes.line?.stringValue ?? 0);
         const origin = { id: this.originId(line), input: this.options.inputName, line };
-        const watermark = Number(record.messageAttributes.watermark?.stringValue ?? this.watermark);
         let outcome: IngestOutcome;
         try {
-          outcome = await ingestEnvelope(record.body, origin, { ...deps, events, now: () => watermark }, this.settings);
+          outcome = await ingestEnvelope(record.body, origin, { ...deps, events }, this.settings);
         } catch (error) {
           // The queue would redeliver; after MAX_RECEIVES the record is quarantined with the error, never lost.
           if (Number(record.attributes.ApproximateReceiveCount) < MAX_RECEIVES) throw error;
           await this.quarantineLine(line, `ingest failed ${MAX_RECEIVES} times`, record.body, (error as Error).message);
           return;
         }
-        if (outcome.kind === 'quarantined') this.countQuarantine(outcome.reason);
+        if (outcome.kind === 'quarantined') this.countQuarantine(outcome.reason, line);
         else if (outcome.kind === 'duplicate') this.counts.duplicates++;
         else {
           this.counts.staged++;
@@ -320,15 +336,31 @@ export class LocalPipeline {
     });
   }
 
+  /**
+   * The alert Lambda's code on the alert queue. A record that fails MAX_RECEIVES times is reported with its reason
+   * and dropped, as the deployed queue would move it to its DLQ: a run always ends.
+   */
   private drainAlerts(): Promise<void> {
+    const reasons = new Map<string, string>();
     const handleBatch = createAlertBatchHandler({
       claims: this.stack.claims,
       publisher: createSnsAlertPublisher({ client: this.stack.sns, topicArn: this.stack.topicArn }),
+      quarantine: this.stack.archive,
+      pin: this.pin,
       now: Date.now,
+      onReport: (report) => {
+        if (report.kind === 'failed') reasons.set(report.messageId, report.reason);
+      },
     });
-    return this.drain(this.stack.queues.alert, async (event) =>
-      (await handleBatch(event)).batchItemFailures.map((failure) => failure.itemIdentifier),
-    );
+    return this.drain(this.stack.queues.alert, async (event) => {
+      const failed = (await handleBatch(event)).batchItemFailures.map((failure) => failure.itemIdentifier);
+      return failed.filter((id) => {
+        const record = event.Records.find((r) => r.messageId === id);
+        if (record === undefined || Number(record.attributes.ApproximateReceiveCount) < MAX_RECEIVES) return true;
+        this.counts.alertFailures.push({ ...alertIdentity(record.body), reason: reasons.get(id) ?? 'failed' });
+        return false;
+      });
+    });
   }
 
   /** Reads what subscribers of the alert topic receive, and shows each alert. */
@@ -344,23 +376,35 @@ export class LocalPipeline {
   }
 
   private async seal(now: number): Promise<void> {
-    if (!Number.isFinite(now) || this.firstWatermark === undefined) return;
-    // Any on-time event's window ends after (first watermark - lateness), so sealing can start there.
-    const startFrom = this.firstWatermark - (this.settings.allowedLatenessSeconds + this.settings.windowSeconds) * 1000;
-    const report = await runSequencer(
-      { events: this.stack.events, archive: this.stack.archive },
-      this.settings,
-      now,
-      startFrom,
-    );
+    if (!Number.isFinite(now)) return;
+    const report = await runSequencer({ events: this.stack.events, archive: this.stack.archive }, this.settings, now);
     for (const window of report.sealed) {
       if (window.kind === 'main') this.counts.windowsSealed++;
       else this.counts.lateSupplements++;
       this.counts.archived += window.eventCount;
       for (const uuid of window.conflicts) this.counts.conflicts.add(uuid);
     }
+    // Locally nothing retries a set-aside window later: the run stops and says why.
+    const [setAside] = report.setAside;
+    if (setAside !== undefined) throw new WindowSetAsideError(`window ${setAside.window} set aside: ${setAside.reason}`);
   }
 }
+
+/** The local sequencer could not seal a window (e.g. the archive directory holds a damaged manifest). */
+export class WindowSetAsideError extends Error {
+  override readonly name = 'WindowSetAsideError';
+}
+
+/** The rule id and event uuid of an alert-queue message, as far as it can be read. */
+const alertIdentity = (body: string): { ruleId: string; uuid: string } => {
+  try {
+    const message = JSON.parse(body) as { rule?: { id?: unknown }; event?: { detail?: { uuid?: unknown } } };
+    const text = (value: unknown) => (typeof value === 'string' ? value : '(unknown)');
+    return { ruleId: text(message.rule?.id), uuid: text(message.event?.detail?.uuid) };
+  } catch {
+    return { ruleId: '(unknown)', uuid: '(unknown)' };
+  }
+};
 
 const toRecord = (message: Message, queueUrl: string): SQSRecord => ({
   messageId: message.MessageId ?? '',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envelopeWith, makeEvents } from '../support/events.ts';
-import { newPipeline, partsAreSorted, s3Client } from '../support/pipeline.ts';
+import { leftovers, newPipeline, partsAreSorted, s3Client } from '../support/pipeline.ts';
 import { type DynamoStandIn, type MessagingStandIn, startDynamo, startMessaging } from '../support/stand-ins.ts';
 
 let dynamo: DynamoStandIn;
@@ -27,7 +27,7 @@ describe('ingest and sequencer on dynalite and fauxqs S3', () => {
     // Act
     const outcomes = [];
     for (const [i, event] of deliveries.entries()) outcomes.push(await p.ingest(JSON.stringify(event), `m${i}`, start));
-    const report = await p.seal(start + minutes(30), start);
+    const report = await p.seal(start + minutes(30));
     const archive = await p.read();
 
     // Assess
@@ -48,25 +48,47 @@ describe('ingest and sequencer on dynalite and fauxqs S3', () => {
 
     // Act
     await p.ingest(JSON.stringify(event), 'm1', start);
-    await p.seal(start + minutes(10), start);
+    await p.seal(start + minutes(10));
     const archive = await p.read();
 
     // Assess
     expect(archive.lines).toEqual([JSON.stringify(event?.detail)]);
   });
 
-  it('does not seal a window before its end plus lateness plus guard', async () => {
-    // Prepare
+  it('seals a window only once the run that closed it is a guard old', async () => {
+    // Prepare: the window 09:00-09:01 ends, then its allowed lateness (120 s) passes.
     const p = await pipeline();
     await p.ingest(JSON.stringify(makeEvents(1)[0]), 'm1', start);
+    const closing = start + minutes(1) + 120_000;
 
     // Act
-    const early = await p.seal(start + minutes(1) + 120_000 + 29_000, start);
-    const due = await p.seal(start + minutes(1) + 120_000 + 30_000);
+    const before = await p.run(closing - 1);
+    const closed = await p.run(closing);
+    const early = await p.run(closing + 29_000);
+    const due = await p.run(closing + 30_000);
 
     // Assess
-    expect(early.sealed).toEqual([]);
+    expect([before.sealed, closed.sealed, early.sealed]).toEqual([[], [], []]);
     expect(due.sealed).toEqual([{ window: '2026-11-01T09:00:00Z', kind: 'main', eventCount: 1, conflicts: [] }]);
+  });
+
+  it('stages an event late once its window is closed, before the window is sealed', async () => {
+    // Prepare
+    const p = await pipeline();
+    const [early, late] = makeEvents(2, start, 1_000);
+    await p.ingest(JSON.stringify(early), 'm1', start);
+    await p.run(start + minutes(3));
+
+    // Act: the window is closed, not yet sealed; then it is sealed.
+    const outcome = await p.ingest(JSON.stringify(late), 'm2', start + minutes(3) + 1_000);
+    await p.seal(start + minutes(5));
+    const archive = await p.read();
+
+    // Assess: the late arrival is in the main part, since the seal read it; its marker is gone.
+    expect(outcome.kind === 'staged' && outcome.event.late).toBe(true);
+    expect([...archive.windows.values()].map((w) => w.manifest.parts.map((part) => part.kind))).toEqual([['main']]);
+    expect(archive.lines).toHaveLength(2);
+    expect(await leftovers(p.events)).toEqual({ markers: [], pending: [] });
   });
 
   it('archives an event that arrives after its window was sealed in a late supplement, once', async () => {
@@ -74,7 +96,7 @@ describe('ingest and sequencer on dynalite and fauxqs S3', () => {
     const p = await pipeline();
     const [onTime, late] = makeEvents(2, start, 1_000);
     await p.ingest(JSON.stringify(onTime), 'm1', start);
-    await p.seal(start + minutes(10), start);
+    await p.seal(start + minutes(10));
 
     // Act
     const first = await p.ingest(JSON.stringify(late), 'm2', start + minutes(11));
@@ -96,13 +118,13 @@ describe('ingest and sequencer on dynalite and fauxqs S3', () => {
     expect(window?.manifest.parts[1]?.key).toMatch(/late-0001\.jsonl\.gz$/);
     expect(window?.manifest.eventCount).toBe(2);
     expect(archive.lines).toHaveLength(2);
-    expect(await p.events.listLateMarkers()).toEqual([]);
+    expect((await leftovers(p.events)).markers).toEqual([]);
   });
 
   it('starts a manifest for a window whose events all arrived late', async () => {
     // Prepare
     const p = await pipeline();
-    await p.seal(start + minutes(60), start + minutes(30));
+    await p.seal(start + minutes(60));
 
     // Act
     const outcome = await p.ingest(JSON.stringify(makeEvents(1)[0]), 'm1', start + minutes(61));
@@ -123,7 +145,7 @@ describe('ingest and sequencer on dynalite and fauxqs S3', () => {
     // Act
     await p.ingest(JSON.stringify(event), 'm1', start);
     const second = await p.ingest(JSON.stringify(changed), 'm2', start);
-    const report = await p.seal(start + minutes(10), start);
+    const report = await p.seal(start + minutes(10));
     const archive = await p.read();
 
     // Assess
@@ -138,7 +160,7 @@ describe('ingest and sequencer on dynalite and fauxqs S3', () => {
     const p = await pipeline();
     const [event] = makeEvents(1);
     await p.ingest(JSON.stringify(event), 'm1', start);
-    await p.seal(start + minutes(10), start);
+    await p.seal(start + minutes(10));
 
     // Act
     await p.ingest(JSON.stringify(envelopeWith({ ...event?.detail, severity: 'WARN' })), 'm2', start + minutes(11));
@@ -150,21 +172,28 @@ describe('ingest and sequencer on dynalite and fauxqs S3', () => {
     expect([...archive.windows.values()][0]?.manifest.conflicts).toEqual([event?.detail.uuid]);
   });
 
-  it('never overwrites a window the archive holds with other events', async () => {
-    // Prepare: a second pipeline (new events table) writing to the same archive, with another event in the window.
+  it('never overwrites a window the archive holds: events it does not list yet go into a supplement', async () => {
+    // Prepare: a second pipeline (new events table, so new state) writing to the same archive, with one event the
+    // archive holds and one it does not.
     const first = await pipeline();
     const [a, b] = makeEvents(2, start, 1_000);
     await first.ingest(JSON.stringify(a), 'm1', start);
-    await first.seal(start + minutes(10), start);
+    await first.seal(start + minutes(10));
+    const before = await first.read();
     const second = await newPipeline(dynamo, s3Client(fauxqs), { bucket: first.bucket });
-    await second.ingest(JSON.stringify(b), 'm2', start);
+    await second.ingest(JSON.stringify(a), 'm2', start);
+    await second.ingest(JSON.stringify(b), 'm3', start);
 
     // Act
-    const sealing = second.seal(start + minutes(10), start);
+    const report = await second.seal(start + minutes(10));
+    const after = await second.read();
 
     // Assess
-    await expect(sealing).rejects.toThrow(/window 2026-11-01T09:00:00Z.*the archive is left as it is/);
-    expect((await first.read()).lines).toEqual([JSON.stringify(a?.detail)]);
+    const [window] = after.windows.values();
+    expect(window?.manifest.parts.map((part) => part.kind)).toEqual(['main', 'late']);
+    expect(window?.manifest.parts[0]).toEqual([...before.windows.values()][0]?.manifest.parts[0]);
+    expect(after.lines).toEqual([JSON.stringify(a?.detail), JSON.stringify(b?.detail)]);
+    expect(report.setAside).toEqual([]);
   });
 
   it('quarantines a bad event with its reason and raw body, and stages nothing', async () => {
@@ -174,7 +203,7 @@ describe('ingest and sequencer on dynalite and fauxqs S3', () => {
 
     // Act
     const outcome = await p.ingest(bad, 'msg-1', start);
-    await p.seal(start + minutes(10), start);
+    await p.seal(start + minutes(10));
     const archive = await p.read();
 
     // Assess

@@ -4,10 +4,17 @@ import { join, relative, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { type IngestOutcome, ingestEnvelope } from '../../lambdas/ingest/ingest-envelope.ts';
-import { runSequencer, type SequencerSettings } from '../../lambdas/sequencer/run-sequencer.ts';
+import { runSequencer, type SequencerReport, type SequencerSettings } from '../../lambdas/sequencer/run-sequencer.ts';
 import { WindowManifest } from '../../lambdas/shared/archive-layout.ts';
 import { DynamoEventStore } from '../../lambdas/shared/dynamo-event-store.ts';
-import type { ArchiveStore, EventStore } from '../../lambdas/shared/ports.ts';
+import type { SourcePin } from '../../lambdas/shared/okta-event.ts';
+import {
+  type ArchiveStore,
+  type EventStore,
+  LATE_MARKER_SHARDS,
+  type LateMarker,
+  type PendingBucket,
+} from '../../lambdas/shared/ports.ts';
 import { S3ArchiveStore } from '../../lambdas/shared/s3-archive-store.ts';
 import { createKeyTable, standInClientConfig } from '../../lib/local/stand-ins.ts';
 import type { DynamoStandIn, MessagingStandIn } from './stand-ins.ts';
@@ -38,8 +45,8 @@ export const SETTINGS: SequencerSettings = {
   windowShards: 4,
   dedupeRetentionDays: 7,
   sealGuardSeconds: 30,
-  backfillSeconds: 3600,
   maxWindowsPerRun: 10_000,
+  maxLateMarkersPerRun: 100_000,
 };
 
 /** The ingest and sequencer use cases wired to a fresh table in dynalite and a fresh bucket in fauxqs. */
@@ -48,7 +55,13 @@ export interface PipelineUnderTest {
   readonly events: EventStore;
   readonly archive: ArchiveStore;
   ingest(raw: string, id: string, now: number): Promise<IngestOutcome>;
-  seal(now: number, startFrom?: number): ReturnType<typeof runSequencer>;
+  /**
+   * The sequencer as it runs deployed, where runs follow each other: one run a guard before `now` (it closes what it
+   * may), one at `now` (it seals what the first closed). Reports of both, merged.
+   */
+  seal(now: number): Promise<SequencerReport>;
+  /** One sequencer run at `now`. */
+  run(now: number): Promise<SequencerReport>;
   read(): Promise<ArchiveContents>;
 }
 
@@ -57,6 +70,10 @@ export interface PipelineOptions {
   readonly wrap?: <T extends object>(store: T, name: 'events' | 'archive') => T;
   /** An existing archive bucket to write to, instead of a new one. */
   readonly bucket?: string;
+  /** An existing events table, instead of a new one. */
+  readonly table?: string;
+  readonly settings?: SequencerSettings;
+  readonly pin?: SourcePin;
 }
 
 export const newPipeline = async (
@@ -64,9 +81,10 @@ export const newPipeline = async (
   s3: S3Client,
   options: PipelineOptions = {},
 ): Promise<PipelineUnderTest> => {
-  const name = `events-${randomUUID()}`;
+  const name = options.table ?? `events-${randomUUID()}`;
   const bucket = options.bucket ?? `archive-${randomUUID()}`;
-  await createKeyTable(dynamo.client, name, { sortKey: true });
+  const settings = options.settings ?? SETTINGS;
+  if (options.table === undefined) await createKeyTable(dynamo.client, name, { sortKey: true });
   if (options.bucket === undefined) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const wrap = options.wrap ?? ((store) => store);
   const events = wrap(new DynamoEventStore(dynamo.client, name), 'events');
@@ -76,8 +94,25 @@ export const newPipeline = async (
     events,
     archive,
     ingest: (raw, id, now) =>
-      ingestEnvelope(raw, { id }, { events, quarantine: archive, now: () => now, newToken: randomUUID }, SETTINGS),
-    seal: (now, startFrom) => runSequencer({ events, archive }, SETTINGS, now, startFrom),
+      ingestEnvelope(
+        raw,
+        { id },
+        {
+          events,
+          closedBefore: () => events.readClose(),
+          quarantine: archive,
+          now: () => now,
+          newToken: randomUUID,
+          pin: options.pin ?? {},
+        },
+        settings,
+      ),
+    seal: async (now) => {
+      const first = await runSequencer({ events, archive }, settings, now - settings.sealGuardSeconds * 1000);
+      const second = await runSequencer({ events, archive }, settings, now);
+      return { ...second, sealed: [...first.sealed, ...second.sealed], setAside: [...first.setAside, ...second.setAside] };
+    },
+    run: (now) => runSequencer({ events, archive }, settings, now),
     read: () => readArchive(s3, bucket),
   };
 };
@@ -156,3 +191,13 @@ export const partsAreSorted = (contents: ArchiveContents): boolean =>
       }),
     ),
   );
+
+/** Work the sequencer has not finished: late markers (every partition) and pending buckets, whatever their time. */
+export const leftovers = async (events: EventStore): Promise<{ markers: LateMarker[]; pending: PendingBucket[] }> => {
+  const markers = await Promise.all(
+    Array.from({ length: LATE_MARKER_SHARDS }, (_, shard) =>
+      events.listLateMarkers(shard, 8_640_000_000_000_000, Number.POSITIVE_INFINITY),
+    ),
+  );
+  return { markers: markers.flat(), pending: await events.listPending(8_640_000_000_000_000, Number.POSITIVE_INFINITY) };
+};

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rawDetail } from '../../lambdas/ingest/raw-detail.ts';
+import { findDuplicateKey, rawDetail } from '../../lambdas/ingest/raw-detail.ts';
 import { fixtureEnvelope } from '../support/events.ts';
 
 describe('rawDetail', () => {
@@ -37,11 +37,32 @@ describe('rawDetail', () => {
     expect(rawDetail(raw)).toBe('{"yes":2}');
   });
 
+  it('compacts a pretty-printed detail without touching its strings', () => {
+    const envelope = fixtureEnvelope();
+    expect(rawDetail(JSON.stringify(envelope, null, 2))).toBe(JSON.stringify(envelope.detail));
+    expect(rawDetail('{"detail": {\n  "s": "a  b",\n  "n": 1.50\n}}')).toBe('{"s":"a  b","n":1.50}');
+  });
+
   it.each([
-    ['pretty-printed detail', JSON.stringify(fixtureEnvelope(), null, 2)],
     ['a detail that is not an object', '{"detail":"text"}'],
     ['no detail', '{"details":{}}'],
   ])('declines %s', (_name, raw) => {
     expect(rawDetail(raw)).toBeUndefined();
+  });
+});
+
+describe('findDuplicateKey', () => {
+  it.each([
+    ['{"detail":{"uuid":"x"},"a":1,"detail":{}}', 'detail'],
+    ['{"d":{"e":1,"f":[{"g":1,"g":2}]}}', 'd.f.g'],
+    ['{"a":{"x":1},"b":{"x":1,"x":2}}', 'b.x'],
+    ['{"k":1,"\\u006b":2}', 'k'],
+  ])('names the first key given twice in one object: %s', (text, path) => {
+    expect(findDuplicateKey(text)).toBe(path);
+  });
+
+  it('accepts the same key in different objects, and keys that appear as values', () => {
+    expect(findDuplicateKey('{"a":{"x":1},"b":{"x":"x"},"x":["x","x"]}')).toBeUndefined();
+    expect(findDuplicateKey(JSON.stringify(fixtureEnvelope()))).toBeUndefined();
   });
 });

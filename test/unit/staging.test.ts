@@ -4,16 +4,22 @@ import { describe, expect, it } from 'vitest';
 import { parseEnvelope } from '../../lambdas/ingest/ingest-envelope.ts';
 import { buildPart, conflictingUuids } from '../../lambdas/sequencer/window-part.ts';
 import { contentHash, type StagedEvent, shardOf, stageEvent } from '../../lambdas/shared/staged-event.ts';
-import { isLate, windowStartOf } from '../../lambdas/shared/window.ts';
+import { archiveWindowAt, windowStartOf, withWindowSize } from '../../lambdas/shared/window.ts';
 import { envelopeWith, fixtureEnvelope } from '../support/events.ts';
 
 const settings = { windowSeconds: 60, allowedLatenessSeconds: 120, windowShards: 8, dedupeRetentionDays: 7 };
 const T0 = Date.parse('2026-11-01T09:00:00.000Z');
 
-const staged = (uuid: string, published: string, extra: Record<string, unknown> = {}): StagedEvent => {
+const staged = (
+  uuid: string,
+  published: string,
+  extra: Record<string, unknown> = {},
+  closedBefore = Number.NEGATIVE_INFINITY,
+): StagedEvent => {
   const detail = { ...fixtureEnvelope().detail, uuid, published, ...extra };
-  return stageEvent({ uuid, published }, JSON.stringify(detail), settings, T0);
+  return stageEvent({ uuid, published }, JSON.stringify(detail), settings, T0, closedBefore);
 };
+const HOUR = 3_600_000;
 
 describe('windows', () => {
   it('aligns windows to the epoch', () => {
@@ -21,9 +27,31 @@ describe('windows', () => {
     expect(windowStartOf(T0 + 60_000, 60)).toBe(T0 + 60_000);
   });
 
-  it('calls an event late once its window end plus the lateness has passed', () => {
-    expect(isLate(T0, T0 + 60_000 + 119_999, settings)).toBe(false);
-    expect(isLate(T0, T0 + 60_000 + 120_000, settings)).toBe(true);
+  it('changes the archive window length only at a whole hour after what is sealed or closed', () => {
+    // Prepare: 60 s windows, then 300 s configured while 09:06 is the next window to seal.
+    const sizes = withWindowSize([{ from: -Infinity, seconds: 60 }], 300, T0 + 6 * 60_000);
+
+    // Act
+    const before = archiveWindowAt(T0 + 6 * 60_000 + 1, sizes);
+    const after = archiveWindowAt(T0 + HOUR + 7 * 60_000, sizes);
+
+    // Assess: until 10:00 the old length, from 10:00 the new; no window straddles the change.
+    expect(sizes).toEqual([
+      { from: -Infinity, seconds: 60 },
+      { from: T0 + HOUR, seconds: 300 },
+    ]);
+    expect(before).toEqual({ start: T0 + 6 * 60_000, end: T0 + 7 * 60_000 });
+    expect(after).toEqual({ start: T0 + HOUR + 5 * 60_000, end: T0 + HOUR + 10 * 60_000 });
+    expect(archiveWindowAt(T0 + HOUR - 1, sizes).end).toBe(T0 + HOUR);
+  });
+
+  it('replaces a change that has not taken effect yet, and keeps the history when nothing changes', () => {
+    const changed = withWindowSize([{ from: -Infinity, seconds: 60 }], 300, T0);
+    expect(withWindowSize(changed, 300, T0 + 10 * HOUR)).toEqual(changed);
+    expect(withWindowSize(changed, 600, T0)).toEqual([
+      { from: -Infinity, seconds: 60 },
+      { from: T0, seconds: 600 },
+    ]);
   });
 });
 
@@ -56,10 +84,20 @@ describe('stageEvent', () => {
     expect([...shards].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
-  it('keeps the dedupe record for the retention from arrival', () => {
+  it('keeps the dedupe record for the retention from arrival; an on-time event starts its TTL then', () => {
     const event = staged('c6ed294a-fef4-11ed-a5b1-bbb7c1de1a4b', '2026-10-01T00:00:00.000Z');
-    expect(event.expiresAt).toBe(T0 / 1000 + 7 * 86_400);
+    expect(event.dedupeUntil).toBe(T0 / 1000 + 7 * 86_400);
+    expect(event.expiresAt).toBe(event.dedupeUntil);
+    expect(event.late).toBe(false);
+  });
+
+  it('stages an event published before the close late, with no TTL until it is archived', () => {
+    const published = '2026-11-01T08:59:59.999Z';
+    const event = staged('c6ed294a-fef4-11ed-a5b1-bbb7c1de1a4b', published, {}, T0);
     expect(event.late).toBe(true);
+    expect(event.expiresAt).toBeUndefined();
+    expect(event.dedupeUntil).toBe(T0 / 1000 + 7 * 86_400);
+    expect(staged('c6ed294a-fef4-11ed-a5b1-bbb7c1de1a4b', '2026-11-01T09:00:00.000Z', {}, T0).late).toBe(false);
   });
 });
 
@@ -69,14 +107,32 @@ describe('parseEnvelope', () => {
     const envelope = fixtureEnvelope();
 
     // Act
-    const parsed = parseEnvelope(JSON.stringify(envelope), settings, Date.parse('2023-05-30T14:18:00Z'));
+    const parsed = parseEnvelope(JSON.stringify(envelope), {}, Date.parse('2023-05-30T14:18:00Z'));
 
     // Assess
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
-    expect(JSON.parse(parsed.staged.body)).toEqual(envelope.detail);
-    expect(parsed.staged.hash).toBe(contentHash(JSON.stringify(envelope.detail)));
-    expect(parsed.staged.late).toBe(false);
+    expect(parsed.body).toBe(JSON.stringify(envelope.detail));
+    expect(contentHash(parsed.body)).toBe(contentHash(JSON.stringify(envelope.detail)));
+  });
+
+  it('keeps every digit and key order of the event, pretty-printed or not', () => {
+    // Prepare: a number JavaScript cannot hold, and keys out of any sorted order.
+    const detail =
+      '{"uuid":"c6ed294a-fef4-11ed-a5b1-bbb7c1de1a4b","published":"2023-05-30T14:17:58.126Z",' +
+      '"eventType":"user.session.start","z":12345678901234567890,"a":1.50,"s":"a  b\\n"}';
+    const envelope = (d: string) =>
+      `{"version":"0","id":"1","detail-type":"SystemLog","source":"aws.partner/okta.com/acme/logs",` +
+      `"account":"123456789012","time":"2023-05-30T14:18:00Z","region":"us-east-1","resources":[],"detail":${d}}`;
+    const pretty = detail.replaceAll(',"', ',\n    "').replace('{', '{\n    ').replace(/}$/, '\n}');
+
+    // Act
+    const compact = parseEnvelope(envelope(detail), {}, T0);
+    const fromPretty = parseEnvelope(envelope(pretty), {}, T0);
+
+    // Assess
+    expect(compact.ok && compact.body).toBe(detail);
+    expect(fromPretty.ok && fromPretty.body).toBe(detail);
   });
 
   it("stages an event whose other fields changed shape: only uuid, published and eventType are the pipeline's", () => {
@@ -84,14 +140,14 @@ describe('parseEnvelope', () => {
     const reshaped = envelopeWith({ actor: 'system', target: { id: 'x' }, client: 'n/a' });
 
     // Act
-    const parsed = parseEnvelope(JSON.stringify(reshaped), settings, Date.parse('2023-05-30T14:18:00Z'));
+    const parsed = parseEnvelope(JSON.stringify(reshaped), {}, Date.parse('2023-05-30T14:18:00Z'));
 
     // Assess
     expect(parsed.ok).toBe(true);
-    expect(parsed.ok && JSON.parse(parsed.staged.body)).toEqual(reshaped.detail);
+    expect(parsed.ok && JSON.parse(parsed.body)).toEqual(reshaped.detail);
   });
 
-  it.each([
+  const rejected: Array<[string, string]> = [
     ['{not json', 'not JSON'],
     [JSON.stringify({ ...fixtureEnvelope(), 'detail-type': 'Other' }), 'not an Okta EventBridge event: detail-type'],
     [JSON.stringify(envelopeWith({ published: 'yesterday' })), 'invalid System Log event in detail: published'],
@@ -100,9 +156,42 @@ describe('parseEnvelope', () => {
       JSON.stringify(envelopeWith({ published: '2026-11-01T10:00:00.001Z' })),
       'published: 2026-11-01T10:00:00.001Z is in the future',
     ],
-  ])('rejects %s with a reason naming the field', (raw, reason) => {
-    const parsed = parseEnvelope(raw, settings, T0);
-    expect(parsed.ok).toBe(false);
+    [
+      JSON.stringify(fixtureEnvelope()).replace('{"version"', '{"detail":{"uuid":"x"},"version"'),
+      'ambiguous JSON: key detail appears twice',
+    ],
+    [
+      JSON.stringify(fixtureEnvelope()).replace('"eventType":', '"eventType":"user.session.end","eventType":'),
+      'ambiguous JSON: key detail.eventType appears twice',
+    ],
+  ];
+  it.each(rejected.map(([raw, reason]) => ({ raw, reason })))(
+    'rejects input with a reason that says "$reason"',
+    ({ raw, reason }) => {
+      const parsed = parseEnvelope(raw, {}, T0);
+      expect(parsed.ok).toBe(false);
+      expect(parsed.ok ? '' : parsed.reason).toContain(reason);
+    },
+  );
+});
+
+describe('parseEnvelope with a pinned source', () => {
+  const pin = { source: 'aws.partner/okta.com/acme/okta-logs', account: '123456789012' };
+  const envelope = (overrides: Record<string, unknown>) =>
+    JSON.stringify({ ...fixtureEnvelope(), source: pin.source, account: pin.account, ...overrides });
+
+  it('accepts the pinned source and account', () => {
+    expect(parseEnvelope(envelope({}), pin, Date.parse('2023-05-30T14:18:00Z')).ok).toBe(true);
+  });
+
+  it.each([
+    ['another org', { source: 'aws.partner/okta.com/evil/okta-logs' }, 'source: must be aws.partner/okta.com/acme'],
+    ['another stream of the org', { source: 'aws.partner/okta.com/acme/other' }, 'source: must be'],
+    ['another account', { account: '210987654321' }, 'account: must be 123456789012'],
+    ['another detail-type', { 'detail-type': 'SystemLogs' }, 'detail-type'],
+    ['a non-Okta source', { source: 'aws.partner/auth0.com/acme/auth0.logs' }, 'source'],
+  ])('quarantines an envelope from %s', (_name, overrides, reason) => {
+    const parsed = parseEnvelope(envelope(overrides), pin, T0);
     expect(parsed.ok ? '' : parsed.reason).toContain(reason);
   });
 });
