@@ -104,7 +104,12 @@ export const ingestEnvelope = async (
   const closedBefore = (await deps.closedBefore()) ?? Number.NEGATIVE_INFINITY;
   const event = stageEvent(parsed.event, parsed.body, settings, now, closedBefore);
   if (event.late) {
-    await deps.events.putLateMarker({ publishedMs: event.publishedMs, pk: event.pk, sk: event.sk, token: deps.newToken() });
+    await deps.events.putLateMarker({
+      publishedMs: event.publishedMs,
+      pk: event.pk,
+      sk: event.sk,
+      token: deps.newToken(),
+    });
   } else {
     await deps.events.announce({
       bucketStart: event.windowStart,

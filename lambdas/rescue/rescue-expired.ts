@@ -1,7 +1,7 @@
+import { isAtRisk, isSealed } from '../sequencer/sequencer-state.ts';
 import type { EventStore } from '../shared/ports.ts';
 import type { StagedEvent } from '../shared/staged-event.ts';
 import { archiveWindowAt } from '../shared/window.ts';
-import { isAtRisk, isSealed } from '../sequencer/sequencer-state.ts';
 
 export type RescueDeps = {
   readonly events: Pick<EventStore, 'getSequencerState' | 'stage' | 'putLateMarker'>;

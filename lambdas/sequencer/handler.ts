@@ -41,7 +41,11 @@ export const handler = middy(async () => {
   }
   for (const window of report.setAside) logger.error('window set aside', { ...window });
   // Emitted on every run: a run that does not happen leaves a gap, which the lag alarm counts as breaching.
-  metrics.addMetric('OldestUnsealedWindowAgeSeconds', MetricUnit.Seconds, Math.round(report.oldestUnsealedAgeMs / 1000));
+  metrics.addMetric(
+    'OldestUnsealedWindowAgeSeconds',
+    MetricUnit.Seconds,
+    Math.round(report.oldestUnsealedAgeMs / 1000),
+  );
   metrics.addMetric('SetAsideWindows', MetricUnit.Count, report.setAsideCount);
   logger.info('sequencer run', {
     sealed: report.sealed.length,

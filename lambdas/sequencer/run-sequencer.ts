@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { type ArchivePart, latePartKey, mainPartKey, manifestKey, WindowManifest } from '../shared/archive-layout.ts';
-import { LATE_MARKER_SHARDS, type LateMarker, type PendingBucket, type SequencerState } from '../shared/ports.ts';
 import type { ArchiveStore, EventStore } from '../shared/ports.ts';
+import { LATE_MARKER_SHARDS, type LateMarker, type PendingBucket, type SequencerState } from '../shared/ports.ts';
 import { contentHash, type StagedEvent, type StagingSettings, windowPartitionKey } from '../shared/staged-event.ts';
 import { archiveWindowAt, formatWindow } from '../shared/window.ts';
 import {

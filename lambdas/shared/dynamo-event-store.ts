@@ -245,18 +245,20 @@ export class DynamoEventStore implements EventStore {
   }
 
   async markArchived(event: StagedEvent): Promise<void> {
-    await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: { pk: { S: event.pk }, sk: { S: event.sk } },
-        UpdateExpression: 'SET archived = :true, expiresAt = :expires',
-        // Never recreate an item that is gone: an update would otherwise write a bodiless item.
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':true': { BOOL: true }, ':expires': { N: String(event.dedupeUntil) } },
-      }),
-    ).catch((error: unknown) => {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    });
+    await this.client
+      .send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: event.pk }, sk: { S: event.sk } },
+          UpdateExpression: 'SET archived = :true, expiresAt = :expires',
+          // Never recreate an item that is gone: an update would otherwise write a bodiless item.
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':true': { BOOL: true }, ':expires': { N: String(event.dedupeUntil) } },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
   }
 
   async listLateMarkers(shard: number, before: number, limit: number): Promise<LateMarker[]> {

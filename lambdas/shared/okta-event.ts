@@ -117,7 +117,10 @@ export interface SourcePin {
  * Why an envelope that passed `OktaEnvelope` is not from the pinned source, or undefined when it is. The reason names
  * the field and what was expected; the received value is left out, so nothing an attacker chose reaches a log.
  */
-export const sourcePinIssue = (envelope: Pick<OktaEnvelope, 'source' | 'account'>, pin: SourcePin): string | undefined => {
+export const sourcePinIssue = (
+  envelope: Pick<OktaEnvelope, 'source' | 'account'>,
+  pin: SourcePin,
+): string | undefined => {
   if (pin.source !== undefined && envelope.source !== pin.source) return `source: must be ${pin.source}`;
   if (pin.account !== undefined && envelope.account !== pin.account) return `account: must be ${pin.account}`;
   return undefined;

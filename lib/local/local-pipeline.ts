@@ -17,7 +17,12 @@ import {
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createAlertBatchHandler } from '../../lambdas/alert/alert-records.ts';
 import { createSnsAlertPublisher } from '../../lambdas/alert/sns-publisher.ts';
-import { type IngestOutcome, ingestEnvelope, MAX_CLOCK_SKEW_MS, quarantine } from '../../lambdas/ingest/ingest-envelope.ts';
+import {
+  type IngestOutcome,
+  ingestEnvelope,
+  MAX_CLOCK_SKEW_MS,
+  quarantine,
+} from '../../lambdas/ingest/ingest-envelope.ts';
 import { withStagingMemory } from '../../lambdas/ingest/staging-memory.ts';
 import { runSequencer, type SequencerSettings } from '../../lambdas/sequencer/run-sequencer.ts';
 import { createDynamoAlertClaims } from '../../lambdas/shared/dynamo-alert-claims.ts';
@@ -232,10 +237,7 @@ export class LocalPipeline {
     return `${this.runId}-line-${line}`;
   }
 
-  private async send(
-    queueUrl: string,
-    messages: ReadonlyArray<{ body: string; line?: number }>,
-  ): Promise<void> {
+  private async send(queueUrl: string, messages: ReadonlyArray<{ body: string; line?: number }>): Promise<void> {
     const batches: Array<typeof messages> = [];
     for (let i = 0; i < messages.length; i += SQS_BATCH) batches.push(messages.slice(i, i + SQS_BATCH));
     await Promise.all(
@@ -386,7 +388,8 @@ export class LocalPipeline {
     }
     // Locally nothing retries a set-aside window later: the run stops and says why.
     const [setAside] = report.setAside;
-    if (setAside !== undefined) throw new WindowSetAsideError(`window ${setAside.window} set aside: ${setAside.reason}`);
+    if (setAside !== undefined)
+      throw new WindowSetAsideError(`window ${setAside.window} set aside: ${setAside.reason}`);
   }
 }
 

@@ -4,6 +4,8 @@ import { join, relative, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { type IngestOutcome, ingestEnvelope } from '../../lambdas/ingest/ingest-envelope.ts';
+import { rescueExpired } from '../../lambdas/rescue/rescue-expired.ts';
+import { expiredStagedEvent } from '../../lambdas/rescue/stream-record.ts';
 import { runSequencer, type SequencerReport, type SequencerSettings } from '../../lambdas/sequencer/run-sequencer.ts';
 import { WindowManifest } from '../../lambdas/shared/archive-layout.ts';
 import { DynamoEventStore } from '../../lambdas/shared/dynamo-event-store.ts';
@@ -18,6 +20,7 @@ import {
 import { S3ArchiveStore } from '../../lambdas/shared/s3-archive-store.ts';
 import { createKeyTable, standInClientConfig } from '../../lib/local/stand-ins.ts';
 import type { DynamoStandIn, MessagingStandIn } from './stand-ins.ts';
+import { sweepExpired } from './ttl-sweeper.ts';
 
 /** An S3 client for fauxqs: path-style, since its virtual-host names do not resolve. */
 export const s3Client = (fauxqs: MessagingStandIn): S3Client =>
@@ -52,6 +55,8 @@ export const SETTINGS: SequencerSettings = {
 /** The ingest and sequencer use cases wired to a fresh table in dynalite and a fresh bucket in fauxqs. */
 export interface PipelineUnderTest {
   readonly bucket: string;
+  readonly table: string;
+  readonly settings: SequencerSettings;
   readonly events: EventStore;
   readonly archive: ArchiveStore;
   ingest(raw: string, id: string, now: number): Promise<IngestOutcome>;
@@ -62,6 +67,8 @@ export interface PipelineUnderTest {
   seal(now: number): Promise<SequencerReport>;
   /** One sequencer run at `now`. */
   run(now: number): Promise<SequencerReport>;
+  /** DynamoDB's TTL at `now` (test/support/ttl-sweeper.ts), each deletion handed to the rescue use case. */
+  sweep(now: number): Promise<{ deleted: number; rescued: number }>;
   read(): Promise<ArchiveContents>;
 }
 
@@ -91,6 +98,8 @@ export const newPipeline = async (
   const archive = wrap(new S3ArchiveStore(s3, bucket), 'archive');
   return {
     bucket,
+    table: name,
+    settings,
     events,
     archive,
     ingest: (raw, id, now) =>
@@ -110,9 +119,23 @@ export const newPipeline = async (
     seal: async (now) => {
       const first = await runSequencer({ events, archive }, settings, now - settings.sealGuardSeconds * 1000);
       const second = await runSequencer({ events, archive }, settings, now);
-      return { ...second, sealed: [...first.sealed, ...second.sealed], setAside: [...first.setAside, ...second.setAside] };
+      return {
+        ...second,
+        sealed: [...first.sealed, ...second.sealed],
+        setAside: [...first.setAside, ...second.setAside],
+      };
     },
     run: (now) => runSequencer({ events, archive }, settings, now),
+    sweep: async (now) => {
+      let rescued = 0;
+      const deleted = await sweepExpired(dynamo.client, name, now, async (record) => {
+        const expired = expiredStagedEvent(record);
+        if (expired === undefined) return;
+        const [outcome] = await rescueExpired([expired], { events, newToken: randomUUID });
+        if (outcome === 'rescued') rescued++;
+      });
+      return { deleted, rescued };
+    },
     read: () => readArchive(s3, bucket),
   };
 };
@@ -199,5 +222,8 @@ export const leftovers = async (events: EventStore): Promise<{ markers: LateMark
       events.listLateMarkers(shard, 8_640_000_000_000_000, Number.POSITIVE_INFINITY),
     ),
   );
-  return { markers: markers.flat(), pending: await events.listPending(8_640_000_000_000_000, Number.POSITIVE_INFINITY) };
+  return {
+    markers: markers.flat(),
+    pending: await events.listPending(8_640_000_000_000_000, Number.POSITIVE_INFINITY),
+  };
 };
