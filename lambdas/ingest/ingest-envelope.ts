@@ -109,6 +109,7 @@ export const ingestEnvelope = async (
       pk: event.pk,
       sk: event.sk,
       token: deps.newToken(),
+      writtenAt: now,
     });
   } else {
     await deps.events.announce({

@@ -17,6 +17,7 @@ const env = readEnv(StagingEnv);
 const deps = {
   events: new DynamoEventStore(new DynamoDBClient({}), env.EVENTS_TABLE_NAME),
   newToken: randomUUID,
+  now: Date.now,
 };
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 

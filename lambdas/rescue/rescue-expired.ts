@@ -6,6 +6,7 @@ import { archiveWindowAt } from '../shared/window.ts';
 export type RescueDeps = {
   readonly events: Pick<EventStore, 'getSequencerState' | 'stage' | 'putLateMarker'>;
   readonly newToken: () => string;
+  readonly now: () => number;
 };
 
 export type RescueOutcome = 'rescued' | 'archived' | 'sealed';
@@ -38,6 +39,7 @@ export const rescueExpired = async (expired: readonly StagedEvent[], deps: Rescu
       pk: event.pk,
       sk: event.sk,
       token: deps.newToken(),
+      writtenAt: deps.now(),
     });
     const { expiresAt: _expired, ...rest } = event;
     await deps.events.stage({ ...rest, late: true });

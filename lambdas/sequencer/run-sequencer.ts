@@ -150,7 +150,7 @@ const sealPending = async (
   for (const window of chosen) {
     try {
       const events = await windowEvents(deps.events, window);
-      const result = await sealWindow(deps, settings, window, events);
+      const result = await sealWindow(deps, window, events);
       if (result !== undefined) sealed.push(result);
       if (sealedAtRisk(window.start, now, settings)) {
         next = { ...next, atRisk: withAtRisk(next.atRisk, window.start, window.end, now) };
@@ -197,7 +197,6 @@ const windowEvents = async (events: EventStore, window: PlannedWindow): Promise<
  */
 const sealWindow = async (
   deps: SequencerDeps,
-  settings: StagingSettings,
   window: PlannedWindow,
   events: readonly StagedEvent[],
 ): Promise<SealedWindow | undefined> => {
@@ -212,19 +211,21 @@ const sealWindow = async (
     await markArchived(deps.events, events);
     return { window: formatWindow(window.start), kind: 'main', eventCount: part.eventCount, conflicts };
   }
-  return supplement(deps, settings, window, manifest, events);
+  return supplement(deps, window, manifest, events);
 };
 
 /** Writes the events the manifest does not list yet as the window's next late part; at most one per call. */
 const supplement = async (
   deps: SequencerDeps,
-  settings: StagingSettings,
   window: { readonly start: number; readonly end: number },
   manifest: WindowManifest | undefined,
   events: readonly StagedEvent[],
 ): Promise<SealedWindow | undefined> => {
   const archived = manifest === undefined ? new Set<string>() : await archivedKeys(deps.archive, manifest);
-  const fresh = events.filter((event) => !archived.has(event.sk));
+  // One content once, even when a layout change staged it under two partitions.
+  const fresh = [...new Map(events.map((event) => [event.sk, event])).values()].filter(
+    (event) => !archived.has(event.sk),
+  );
   let result: SealedWindow | undefined;
   if (fresh.length > 0) {
     const parts = manifest?.parts ?? [];
@@ -342,7 +343,7 @@ const archiveLateEvents = async (
   // Windows are independent (each has its own manifest), so a few are supplemented at once.
   await forEachLimited(groups, 8, async (group) => {
     try {
-      const result = await supplementFromMarkers(deps, settings, group);
+      const result = await supplementFromMarkers(deps, group, now - settings.sealGuardSeconds * 1000);
       if (result !== undefined) sealed.push(result);
     } catch (error) {
       failed.push({ start: group.start, reason: describeError(error) });
@@ -359,8 +360,8 @@ const archiveLateEvents = async (
 
 const supplementFromMarkers = async (
   deps: SequencerDeps,
-  settings: StagingSettings,
   group: { start: number; end: number; markers: LateMarker[] },
+  settledBefore: number,
 ): Promise<SealedWindow | undefined> => {
   const staged = await deps.events.getStaged(group.markers);
   const found = new Set(staged.map((event) => `${event.pk}|${event.sk}`));
@@ -371,10 +372,14 @@ const supplementFromMarkers = async (
   let result: SealedWindow | undefined;
   if (pending.length > 0) {
     const manifest = await readManifest(deps.archive, group.start);
-    result = await supplement(deps, settings, group, manifest, pending);
+    result = await supplement(deps, group, manifest, pending);
   }
-  // No event yet: the ingest attempt that wrote the marker failed before staging; its retry stages it.
-  const done = group.markers.filter((marker) => found.has(`${marker.pk}|${marker.sk}`));
+  // A marker whose event is missing: either the write that follows the marker is still in flight (younger than the
+  // guard: keep it), or the event was archived and has since expired, or the writer failed before staging it and its
+  // retry writes a new marker with the event. Either way, an old one has nothing left to do.
+  const done = group.markers.filter(
+    (marker) => found.has(`${marker.pk}|${marker.sk}`) || marker.writtenAt <= settledBefore,
+  );
   await forEachLimited(done, 16, (marker) => deps.events.deleteLateMarker(marker));
   return result;
 };

@@ -155,6 +155,7 @@ export class DynamoEventStore implements EventStore {
           eventPk: { S: marker.pk },
           eventSk: { S: marker.sk },
           token: { S: marker.token },
+          writtenAt: { N: String(marker.writtenAt) },
         },
       }),
     );
@@ -277,6 +278,7 @@ export class DynamoEventStore implements EventStore {
       pk: str(item, 'eventPk'),
       sk: str(item, 'eventSk'),
       token: str(item, 'token'),
+      writtenAt: optionalNum(item, 'writtenAt') ?? 0,
     }));
   }
 

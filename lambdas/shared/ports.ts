@@ -23,6 +23,8 @@ export interface LateMarker {
   readonly pk: string;
   readonly sk: string;
   readonly token: string;
+  /** When the writer wrote it (epoch ms): a marker whose event is missing after the guard has nothing left to do. */
+  readonly writtenAt: number;
 }
 
 /** Markers are spread over this many partitions (by uuid), so no partition key takes every late event. */

@@ -131,7 +131,7 @@ export const newPipeline = async (
       const deleted = await sweepExpired(dynamo.client, name, now, async (record) => {
         const expired = expiredStagedEvent(record);
         if (expired === undefined) return;
-        const [outcome] = await rescueExpired([expired], { events, newToken: randomUUID });
+        const [outcome] = await rescueExpired([expired], { events, newToken: randomUUID, now: () => now });
         if (outcome === 'rescued') rescued++;
       });
       return { deleted, rescued };

@@ -1,6 +1,9 @@
 import { DeleteItemCommand, type DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 
+/** How often the stream hands a failing record to its function (the stack's event source: 1 + 10 retries). */
+const STREAM_ATTEMPTS = 11;
+
 /**
  * DynamoDB's TTL for the dynalite stand-in, which never expires items: deletes every item whose `expiresAt` has
  * passed at `now` (conditionally, as the service does, so an item whose TTL was moved meanwhile stays), and hands the
@@ -37,11 +40,20 @@ export const sweepExpired = async (
         throw error;
       }
       deleted++;
-      await onStream({
+      const record: DynamoDBRecord = {
         eventName: 'REMOVE',
         userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
         dynamodb: { OldImage: item as NonNullable<DynamoDBRecord['dynamodb']>['OldImage'] },
-      });
+      };
+      // The stream hands a record to its function again until it succeeds (the event source retries it).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await onStream(record);
+          break;
+        } catch (error) {
+          if (attempt >= STREAM_ATTEMPTS) throw error;
+        }
+      }
     }
   }
   return deleted;
