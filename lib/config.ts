@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { DEFAULT_SILENCE_MINUTES } from './constructs/pipeline-alarms.ts';
 
 /**
  * What can be configured, with defaults. Values come from CDK context (cdk.json or `-c key=value`); `-c` values
@@ -12,10 +13,19 @@ export const LOG_RETENTION_DAYS: readonly RetentionDays[] = Object.values(Retent
 );
 
 /** Okta names the partner event source aws.partner/okta.com/<org>/<eventSourceName>. */
-const EVENT_SOURCE_NAME = /^aws\.partner\/okta\.com\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]{1,75}$/;
-const EVENT_SOURCE_RULE =
+export const EVENT_SOURCE_NAME = /^aws\.partner\/okta\.com\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]{1,75}$/;
+export const EVENT_SOURCE_RULE =
   "must look like aws.partner/okta.com/<org>/<name>, where <org> is the Okta org (letters, digits, '.', '-', '_') " +
   "and <name> is the log stream's event source name (1-75 letters, digits, '.', '-', '_')";
+
+/**
+ * An IAM role's ARN as IAM shows it, path included: `arn:<partition>:iam::<account>:role/[<path>/]<name>`. IAM
+ * compares `aws:PrincipalArn` with the full ARN, so the path (e.g. `aws-reserved/sso.amazonaws.com/`) must be there.
+ */
+const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/([\x21-\x7e]+\/)*[\w+=,.@-]{1,64}$/;
+const ROLE_ARN_RULE =
+  'must be an IAM role ARN, path included, like arn:aws:iam::123456789012:role/okta-pipeline-operator: the one ' +
+  'role allowed to send to the ingest and alert queues, to redrive their dead-letter queues';
 
 const isInteger = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value);
 
@@ -50,9 +60,11 @@ const ConfigSchema = z
     archiveTransitionDays: integer('an integer from 0 to 36500', between(0, 36_500)).default(30),
     notificationEmail: z.email({ error: 'must be an email address' }).optional(),
     silenceMinutes: integer(
-      'an integer from 5 to 1440: CloudWatch evaluates an alarm over at most one day',
+      "an integer from 5 to 1440: CloudWatch evaluates an alarm over at most one day; keep it above the org's " +
+        'longest normal quiet spell (default 720, half a day, so a quiet org is not paged at night)',
       between(5, 1440),
-    ).default(30),
+    ).default(DEFAULT_SILENCE_MINUTES),
+    redriveRoleArn: z.string({ error: ROLE_ARN_RULE }).regex(ROLE_ARN, ROLE_ARN_RULE).optional(),
     rulesDir: z.string({ error: 'must be a directory path' }).min(1, 'must be a directory path').optional(),
     ingestBatchSize: integer('an integer from 1 to 10000 (the SQS event source limit)', between(1, 10_000)).default(
       100,

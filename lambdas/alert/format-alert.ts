@@ -1,6 +1,8 @@
 import type { SubjectPlaceholder } from '../../lib/rules/schema.ts';
 import type { AlertRuleSummary, Severity } from '../../lib/rules/types.ts';
-import type { OktaSystemLogEvent } from '../shared/okta-event.ts';
+import { escapeForTerminal, escapeJsonText } from '../shared/escape-text.ts';
+import type { OktaEventCore } from '../shared/okta-event.ts';
+import { at, cutField, isObject, items, longestPrefix, member, nestedDeeperThan, scalarText } from './event-reader.ts';
 
 /** An actor or target of a System Log event, with Okta's placeholders ("null", "unknown", "") turned into null. */
 export interface AlertParty {
@@ -21,10 +23,14 @@ export interface AlertJson {
   readonly subject: string;
   readonly actor: AlertParty | null;
   readonly targets: readonly AlertParty[];
+  /** How many of the event's targets `targets` leaves out, to keep the alert within one SNS message. */
+  readonly targetsNotShown: number;
   readonly runbook: string;
   readonly raisedAt?: string;
-  /** The System Log event as Okta sent it; null only when the event is too large for one SNS message. */
-  readonly event: OktaSystemLogEvent | null;
+  /** The System Log event as received; null when it was left out (`eventLeftOut`). */
+  readonly event: unknown;
+  /** True when `event` is null because the event did not fit one SNS message or JSON could not hold it. */
+  readonly eventLeftOut: boolean;
 }
 
 export interface AlertAttributes {
@@ -38,48 +44,55 @@ export interface FormattedAlert {
   readonly text: string;
   readonly json: AlertJson;
   readonly attributes: AlertAttributes;
+  /** `text` in two parts, `${summary}\n${excerpt}`, so that a message too large for SNS cuts the excerpt first. */
+  readonly textParts: { readonly summary: string; readonly excerpt: string };
 }
 
 /** SNS Publish: the subject must be under 100 characters (API reference: "less than 100 characters long"). */
 export const MAX_SUBJECT_CHARS = 99;
-/** SNS message size limit (256 KiB), for the whole JSON message structure. */
+/** SNS rejects a Publish whose message and attributes (names, types, values) exceed 256 KiB; we count the subject too. */
 export const SNS_MAX_MESSAGE_BYTES = 262_144;
-/** How much of the event the text body shows; the full event is in the archive and in the JSON alert. */
-export const MAX_EVENT_TEXT_CHARS = 32_000;
+/** How much of the event the text body shows (UTF-8); the archive (and the JSON alert, when it fits) holds it all. */
+export const MAX_EVENT_TEXT_BYTES = 32_768;
+/** How much of one event field an alert shows: real logins, names and reasons are far shorter. */
+export const MAX_FIELD_CHARS = 256;
+/** How many targets the text lists; the JSON lists up to MAX_JSON_TARGETS. Real events have a handful. */
+export const MAX_TEXT_TARGETS = 10;
+export const MAX_JSON_TARGETS = 100;
+/** Events nested deeper than this are left out of the alert's copies (JSON.stringify would overflow the stack). */
+export const MAX_EVENT_DEPTH = 64;
 
 const ELLIPSIS = '...';
 
-/** Okta writes "null", "unknown" or "" where it has no value; an alert reads better with nothing there. */
-const PLACEHOLDER_VALUES = new Set(['', 'null', 'undefined', 'unknown']);
+/** An event value as alert text: cut to MAX_FIELD_CHARS, then every control or bidi character escaped. */
+const shown = (value: string): string => escapeForTerminal(cutField(value, MAX_FIELD_CHARS));
 
-function clean(value: unknown): string | null {
-  if (typeof value !== 'string') return null;
-  const trimmed = value.trim();
-  return PLACEHOLDER_VALUES.has(trimmed.toLowerCase()) ? null : trimmed;
-}
+/** A field for the JSON alert: cut like the text, not escaped (JSON escapes what it must). */
+const field = (value: unknown): string | null => {
+  const text = scalarText(value);
+  return text === null ? null : cutField(text, MAX_FIELD_CHARS);
+};
 
 function party(value: unknown): AlertParty | null {
-  if (typeof value !== 'object' || value === null) return null;
-  const record = value as Record<string, unknown>;
   const result = {
-    id: clean(record.id),
-    type: clean(record.type),
-    alternateId: clean(record.alternateId),
-    displayName: clean(record.displayName),
+    id: field(member(value, 'id')),
+    type: field(member(value, 'type')),
+    alternateId: field(member(value, 'alternateId')),
+    displayName: field(member(value, 'displayName')),
   };
-  return Object.values(result).every((field) => field === null) ? null : result;
+  return Object.values(result).every((part) => part === null) ? null : result;
 }
 
 /** The short name of a party: the alternate id (usually the login), else the display name, else the id. */
 const shortName = (p: AlertParty | null): string | null => p?.alternateId ?? p?.displayName ?? p?.id ?? null;
 
-/** `Jane Doe <jane@acme.com> (User)`, leaving out what Okta did not say. */
+/** `Jane Doe <jane@acme.com> (User)`, leaving out what Okta did not say; every part escaped. */
 function longName(p: AlertParty | null): string {
   if (p === null) return '(unknown)';
   const name = p.displayName ?? p.id ?? '(unnamed)';
-  const alternate = p.alternateId !== null && p.alternateId !== name ? ` <${p.alternateId}>` : '';
-  const type = p.type === null ? '' : ` (${p.type})`;
-  return `${name}${alternate}${type}`;
+  const alternate = p.alternateId !== null && p.alternateId !== name ? ` <${escapeForTerminal(p.alternateId)}>` : '';
+  const type = p.type === null ? '' : ` (${escapeForTerminal(p.type)})`;
+  return `${escapeForTerminal(name)}${alternate}${type}`;
 }
 
 const joinPresent = (parts: readonly (string | null)[], separator: string): string | null => {
@@ -87,14 +100,26 @@ const joinPresent = (parts: readonly (string | null)[], separator: string): stri
   return present.length > 0 ? present.join(separator) : null;
 };
 
-function clientIp(event: OktaSystemLogEvent): string | null {
-  return clean(event.client?.ipAddress) ?? clean(event.request?.ipChain?.[0]?.ip);
+/** The first hop of the request's IP chain (Okta's list; also accepted as one object). */
+const firstHop = (event: unknown): unknown => items(at(event, 'request', 'ipChain'))[0];
+
+const clientIp = (event: unknown): string | null =>
+  scalarText(at(event, 'client', 'ipAddress')) ?? scalarText(member(firstHop(event), 'ip'));
+
+function clientLocation(event: unknown): string | null {
+  const client = at(event, 'client', 'geographicalContext');
+  const geo = isObject(client) ? client : member(firstHop(event), 'geographicalContext');
+  return joinPresent(
+    ['city', 'state', 'country'].map((key) => scalarText(member(geo, key))),
+    ', ',
+  );
 }
 
-function clientLocation(event: OktaSystemLogEvent): string | null {
-  const geo = event.client?.geographicalContext ?? event.request?.ipChain?.[0]?.geographicalContext;
-  return joinPresent([clean(geo?.city), clean(geo?.state), clean(geo?.country)], ', ');
-}
+/** A text field of the event, cut and escaped; null when missing or not a string, number or boolean. */
+const eventText = (event: unknown, ...path: string[]): string | null => {
+  const text = scalarText(at(event, ...path));
+  return text === null ? null : shown(text);
+};
 
 /**
  * Makes a string acceptable as an SNS subject: ASCII only (accents are dropped, other characters become `?`), no
@@ -116,32 +141,54 @@ export function sanitizeSubject(raw: string): string {
 
 const PLACEHOLDER = /\{([a-zA-Z]+)\}/g;
 
-function subjectOf(rule: AlertRuleSummary, event: OktaSystemLogEvent, actor: string, target: string | null) {
+interface SubjectValues {
+  readonly eventType: string;
+  readonly actor: string;
+  readonly target: string | null;
+  readonly displayMessage: string | null;
+  readonly outcome: string | null;
+  readonly ip: string | null;
+}
+
+/** The subject; every value from the event arrives escaped, so a line break shows as `\n`, not as a space. */
+function subjectOf(rule: AlertRuleSummary, event: SubjectValues): string {
   // Typed by the schema's placeholder list, so a placeholder the schema accepts always has a value here.
   const values: Record<SubjectPlaceholder, string> = {
     title: rule.title,
-    actor,
-    target: target ?? 'unknown target',
+    actor: event.actor,
+    target: event.target ?? 'unknown target',
     eventType: event.eventType,
-    displayMessage: clean(event.displayMessage) ?? event.eventType,
-    outcome: clean(event.outcome?.result) ?? 'unknown outcome',
-    ip: clientIp(event) ?? 'unknown IP',
+    displayMessage: event.displayMessage ?? event.eventType,
+    outcome: event.outcome ?? 'unknown outcome',
+    ip: event.ip ?? 'unknown IP',
     severity: rule.severity.toUpperCase(),
   };
   const body =
     rule.subject === undefined
-      ? `${rule.title}${target === null ? '' : `: ${target}`} by ${actor}`
+      ? `${rule.title}${event.target === null ? '' : `: ${event.target}`} by ${event.actor}`
       : rule.subject.replace(PLACEHOLDER, (whole, name: string) =>
           Object.hasOwn(values, name) ? values[name as SubjectPlaceholder] : whole,
         );
   return sanitizeSubject(`[${rule.severity.toUpperCase()}] Okta: ${body}`);
 }
 
-function eventExcerpt(event: OktaSystemLogEvent, maxChars: number): string {
-  const pretty = JSON.stringify(event, null, 2);
-  return pretty.length <= maxChars
-    ? pretty
-    : `${pretty.slice(0, maxChars)}\n${ELLIPSIS} (cut at ${maxChars} characters; the archive and the JSON alert hold the whole event)`;
+const utf8 = new TextEncoder();
+
+/** The longest prefix of `text` within `maxBytes` of UTF-8: encodeInto writes whole characters only, pairs included. */
+const cutToBytes = (text: string, maxBytes: number): string =>
+  text.slice(0, utf8.encodeInto(text, new Uint8Array(maxBytes)).read);
+
+/** The event as pretty JSON for people: escaped like any text, cut at MAX_EVENT_TEXT_BYTES. */
+function eventExcerpt(pretty: string | undefined, uuid: string): string {
+  if (pretty === undefined) {
+    return `(the event is nested too deeply to show here; the archive holds the whole event, uuid ${uuid})`;
+  }
+  const escaped = escapeJsonText(pretty);
+  if (Buffer.byteLength(escaped, 'utf8') <= MAX_EVENT_TEXT_BYTES) return escaped;
+  return (
+    `${cutToBytes(escaped, MAX_EVENT_TEXT_BYTES)}\n${ELLIPSIS} (cut at ${MAX_EVENT_TEXT_BYTES} bytes; ` +
+    `the archive holds the whole event, uuid ${uuid})`
+  );
 }
 
 /** Options that are not part of the rule or the event. */
@@ -150,30 +197,60 @@ export interface FormatOptions {
   readonly raisedAt?: string;
 }
 
-/** Turns a rule and the System Log event it matched into the subject, text and JSON of one alert. */
-export function formatAlert(
-  rule: AlertRuleSummary,
-  event: OktaSystemLogEvent,
-  options: FormatOptions = {},
-): FormattedAlert {
-  const actor = party(event.actor);
-  const targets = (event.target ?? []).map(party).filter((p): p is AlertParty => p !== null);
-  const actorName = shortName(actor) ?? 'unknown actor';
-  const subject = subjectOf(rule, event, actorName, shortName(targets[0] ?? null));
-  const displayMessage = clean(event.displayMessage);
-  const outcome = joinPresent([clean(event.outcome?.result), clean(event.outcome?.reason)], ' - ');
-  const from = joinPresent([clientIp(event), clientLocation(event)], ' - ');
+/**
+ * Turns a rule and the System Log event it matched into the subject, text and JSON of one alert. Only the event's
+ * core (`uuid`, `published`, `eventType`) is trusted to have its type; every other field is read defensively, cut
+ * to a readable length and, in text, escaped. Never throws for any JSON event whose core is valid.
+ */
+export function formatAlert(rule: AlertRuleSummary, event: OktaEventCore, options: FormatOptions = {}): FormattedAlert {
+  const actor = party(member(event, 'actor'));
+  const allTargets = items(member(event, 'target'))
+    .map(party)
+    .filter((p): p is AlertParty => p !== null);
+  const eventType = cutField(event.eventType, MAX_FIELD_CHARS);
+  const ruleId = cutField(rule.id, MAX_FIELD_CHARS);
+  const title = cutField(rule.title, MAX_FIELD_CHARS);
+  const displayMessage = eventText(event, 'displayMessage');
+  const outcomeResult = eventText(event, 'outcome', 'result');
+  const ipText = clientIp(event);
+  const ip = ipText === null ? null : shown(ipText);
+  const locationText = clientLocation(event);
+  const from = joinPresent([ip, locationText === null ? null : shown(locationText)], ' - ');
+  const outcome = joinPresent([outcomeResult, eventText(event, 'outcome', 'reason')], ' - ');
+  const actorName = shortName(actor);
+  const targetName = shortName(allTargets[0] ?? null);
+  const subject = subjectOf(
+    { ...rule, title },
+    {
+      eventType,
+      actor: actorName === null ? 'unknown actor' : escapeForTerminal(actorName),
+      target: targetName === null ? null : escapeForTerminal(targetName),
+      displayMessage,
+      outcome: outcomeResult,
+      ip,
+    },
+  );
 
-  const text = [
-    `${rule.severity.toUpperCase()}: ${rule.title}`,
+  const hidden = allTargets.length - MAX_TEXT_TARGETS;
+  const toWhom =
+    allTargets.length === 0
+      ? '(no targets)'
+      : [
+          ...allTargets.slice(0, MAX_TEXT_TARGETS).map(longName),
+          ...(hidden > 0 ? [`${ELLIPSIS} ${hidden} more target${hidden === 1 ? '' : 's'} not shown`] : []),
+        ].join('; ');
+  const pretty = nestedDeeperThan(event, MAX_EVENT_DEPTH) ? undefined : JSON.stringify(event, null, 2);
+
+  const summary = [
+    `${rule.severity.toUpperCase()}: ${escapeForTerminal(title)}`,
     '',
     `Who:      ${longName(actor)}`,
-    `What:     ${event.eventType}${displayMessage === null ? '' : ` - ${displayMessage}`}`,
-    `To whom:  ${targets.length === 0 ? '(no targets)' : targets.map(longName).join('; ')}`,
+    `What:     ${eventType}${displayMessage === null ? '' : ` - ${displayMessage}`}`,
+    `To whom:  ${toWhom}`,
     `When:     ${event.published}`,
     `From:     ${from ?? '(unknown)'}`,
     `Outcome:  ${outcome ?? '(unknown)'}`,
-    `Rule:     ${rule.id} (${rule.severity})`,
+    `Rule:     ${escapeForTerminal(ruleId)} (${rule.severity})`,
     ...(options.raisedAt === undefined ? [] : [`Raised:   ${options.raisedAt}`]),
     '',
     'Why this matters',
@@ -183,27 +260,32 @@ export function formatAlert(
     rule.runbook.trim(),
     '',
     `System Log event ${event.uuid}`,
-    eventExcerpt(event, MAX_EVENT_TEXT_CHARS),
   ].join('\n');
+  const excerpt = eventExcerpt(pretty, event.uuid);
 
+  const jsonTargets = allTargets.slice(0, MAX_JSON_TARGETS);
   return {
     subject,
-    text,
+    text: `${summary}\n${excerpt}`,
+    textParts: { summary, excerpt },
     json: {
-      ruleId: rule.id,
+      ruleId,
       severity: rule.severity,
-      title: rule.title,
-      eventType: event.eventType,
+      title,
+      eventType,
       uuid: event.uuid,
       published: event.published,
       subject,
       actor,
-      targets,
+      targets: jsonTargets,
+      targetsNotShown: allTargets.length - jsonTargets.length,
       runbook: rule.runbook,
       ...(options.raisedAt === undefined ? {} : { raisedAt: options.raisedAt }),
-      event,
+      // An event too deep for JSON.stringify would make every copy fail: it is left out instead.
+      event: pretty === undefined ? null : event,
+      eventLeftOut: pretty === undefined,
     },
-    attributes: { severity: rule.severity, eventType: event.eventType, ruleId: rule.id },
+    attributes: { severity: rule.severity, eventType, ruleId },
   };
 }
 
@@ -215,9 +297,13 @@ export interface SnsAlertMessage {
   readonly MessageAttributes: Record<keyof AlertAttributes, { DataType: 'String'; StringValue: string }>;
 }
 
-const structure = (text: string, subject: string, json: AlertJson): string => {
-  const machine = JSON.stringify(json);
-  return JSON.stringify({
+const byteLength = (value: string): number => Buffer.byteLength(value, 'utf8');
+
+/** The JSON alert as machines receive it; unsafe characters escaped too, so no copy of the message holds them raw. */
+const machineText = (json: AlertJson): string => escapeJsonText(JSON.stringify(json));
+
+const structure = (text: string, subject: string, machine: string): string =>
+  JSON.stringify({
     default: text,
     email: text,
     sms: subject,
@@ -226,41 +312,83 @@ const structure = (text: string, subject: string, json: AlertJson): string => {
     https: machine,
     http: machine,
   });
-};
 
-const byteLength = (value: string): number => Buffer.byteLength(value, 'utf8');
+/** What one machine copy adds to the message structure: its JSON text, written as a JSON string. */
+const machineCost = (json: AlertJson): number => byteLength(JSON.stringify(machineText(json)));
+
+/**
+ * The JSON alert within `maxCost`: first fewer targets (the count left out is in `targetsNotShown`), then, for a rule
+ * with an outsized runbook, the runbook cut with a note. Every other field is already bounded by formatAlert.
+ */
+function fitJson(json: AlertJson, maxCost: number): AlertJson {
+  if (machineCost(json) <= maxCost) return json;
+  const withTargets = (count: number): AlertJson => ({
+    ...json,
+    targets: json.targets.slice(0, count),
+    targetsNotShown: json.targetsNotShown + json.targets.length - count,
+  });
+  let low = 0;
+  let high = json.targets.length;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (machineCost(withTargets(mid)) <= maxCost) low = mid;
+    else high = mid - 1;
+  }
+  const fewer = withTargets(low);
+  if (machineCost(fewer) <= maxCost) return fewer;
+  const note = `\n${ELLIPSIS} (runbook cut to fit one SNS message; see the rule file)`;
+  const runbook = longestPrefix(json.runbook, (prefix) => machineCost({ ...fewer, runbook: prefix + note }) <= maxCost);
+  return { ...fewer, runbook: runbook + note };
+}
+
+/**
+ * The text within what `fits` allows: the event excerpt is cut first, since the summary, why and what to do matter
+ * more; only if even the summary does not fit is it cut too. Always ends with a note saying where the whole event is.
+ */
+function fitText(alert: FormattedAlert, fits: (text: string) => boolean): string {
+  const note = `\n${ELLIPSIS} (cut to fit one SNS message; the archive holds the whole event, uuid ${alert.json.uuid})`;
+  const { summary, excerpt } = alert.textParts;
+  const withExcerpt = (part: string): string => `${summary}\n${part}${note}`;
+  if (fits(withExcerpt(''))) return withExcerpt(longestPrefix(excerpt, (part) => fits(withExcerpt(part))));
+  return longestPrefix(summary, (part) => fits(part + note)) + note;
+}
 
 /**
  * One SNS message per alert with `MessageStructure: 'json'`: people (email, default) get the text, SMS gets the
- * subject, machines get the JSON alert. An oversized event is dropped from the JSON copies first (subscribers can
- * fetch it from the archive by uuid), then cut from the text, so the alert itself always goes out.
+ * subject, machines get the JSON alert. The whole Publish (message, subject, attributes) is kept within
+ * SNS_MAX_MESSAGE_BYTES of UTF-8, whatever the event: first the event is left out of the JSON copies (subscribers
+ * can fetch it from the archive by uuid), then the JSON copies get at most half the room and the text the rest, each
+ * cut with a note. The alert itself always goes out.
  */
 export function snsMessage(alert: FormattedAlert): SnsAlertMessage {
-  const withoutEvent: AlertJson = { ...alert.json, event: null };
-  const candidates = [
-    () => structure(alert.text, alert.subject, alert.json),
-    () => structure(alert.text, alert.subject, withoutEvent),
-    () =>
-      structure(
-        `${alert.text.slice(0, 60_000)}\n${ELLIPSIS} (cut to fit one SNS message)`,
-        alert.subject,
-        withoutEvent,
-      ),
-  ];
-  let message = '';
-  for (const candidate of candidates) {
-    message = candidate();
-    if (byteLength(message) <= SNS_MAX_MESSAGE_BYTES) break;
-  }
   const attribute = (value: string) => ({ DataType: 'String' as const, StringValue: value });
-  return {
-    Subject: alert.subject,
-    Message: message,
-    MessageStructure: 'json',
-    MessageAttributes: {
-      severity: attribute(alert.attributes.severity),
-      eventType: attribute(alert.attributes.eventType),
-      ruleId: attribute(alert.attributes.ruleId),
-    },
+  const attributes = {
+    severity: attribute(alert.attributes.severity),
+    eventType: attribute(alert.attributes.eventType),
+    ruleId: attribute(alert.attributes.ruleId),
   };
+  const attributeBytes = Object.entries(attributes).reduce(
+    (sum, [name, value]) => sum + byteLength(name) + byteLength(value.DataType) + byteLength(value.StringValue),
+    0,
+  );
+  const room = SNS_MAX_MESSAGE_BYTES - byteLength(alert.subject) - attributeBytes;
+  const fits = (message: string): boolean => byteLength(message) <= room;
+  const message = (text: string, json: AlertJson) => ({
+    Subject: alert.subject,
+    Message: structure(text, alert.subject, machineText(json)),
+    MessageStructure: 'json' as const,
+    MessageAttributes: attributes,
+  });
+
+  const whole = message(alert.text, alert.json);
+  if (fits(whole.Message)) return whole;
+  const withoutEvent: AlertJson = { ...alert.json, event: null, eventLeftOut: true };
+  const lighter = message(alert.text, withoutEvent);
+  if (fits(lighter.Message)) return lighter;
+
+  // Four JSON copies share half the room; the two text copies get whatever the JSON leaves.
+  const json = fitJson(withoutEvent, Math.floor(room / 8));
+  const machine = machineText(json);
+  const text = fitText(alert, (candidate) => fits(structure(candidate, alert.subject, machine)));
+  return message(text, json);
 }

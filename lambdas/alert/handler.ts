@@ -1,13 +1,16 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { createDynamoAlertClaims } from '../shared/dynamo-alert-claims.ts';
 import { readEnv } from '../shared/env.ts';
+import { OKTA_SOURCE_PREFIX } from '../shared/okta-event.ts';
 import { logger, metrics } from '../shared/powertools.ts';
+import { S3ArchiveStore } from '../shared/s3-archive-store.ts';
 import { createAlertBatchHandler } from './alert-records.ts';
 import { createSnsAlertPublisher } from './sns-publisher.ts';
 
@@ -15,6 +18,12 @@ const AlertEnv = z.object({
   ALERTS_TABLE_NAME: z.string().min(1),
   ALERT_TOPIC_ARN: z.string().startsWith('arn:', 'must be an SNS topic ARN'),
   ALERT_DEDUPE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** The one partner event source alerts are raised for (the stack's configured `eventSourceName`). */
+  EVENT_SOURCE_NAME: z.string().startsWith(OKTA_SOURCE_PREFIX, `must start with ${OKTA_SOURCE_PREFIX}`),
+  /** The stack's own account: envelopes naming another are quarantined. */
+  EXPECTED_ACCOUNT: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+  /** Where rejected alert messages go, under `quarantine/`. */
+  QUARANTINE_BUCKET_NAME: z.string().min(1),
 });
 
 const env = readEnv(AlertEnv);
@@ -26,12 +35,17 @@ const handleBatch = createAlertBatchHandler({
     now: Date.now,
   }),
   publisher: createSnsAlertPublisher({ client: new SNSClient({}), topicArn: env.ALERT_TOPIC_ARN }),
+  quarantine: new S3ArchiveStore(new S3Client({}), env.QUARANTINE_BUCKET_NAME),
+  pin: { source: env.EVENT_SOURCE_NAME, account: env.EXPECTED_ACCOUNT },
   now: Date.now,
   logger,
   metrics,
 });
 
-/** Alert-queue batch -> at most one SNS alert per (rule, event); failed records are redelivered, the rest acked. */
+/**
+ * Alert-queue batch -> at most one SNS alert per (rule, event); messages retrying cannot fix are quarantined; failed
+ * records are redelivered (and counted in AlertRecordsFailed), the rest acked.
+ */
 export const handler = middy(async (event: SQSEvent, context: Context) => handleBatch(event, context))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

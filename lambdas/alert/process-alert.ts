@@ -1,5 +1,7 @@
+import { quarantine } from '../ingest/ingest-envelope.ts';
 import { AlertQueueMessage } from '../shared/alert-message.ts';
-import { describeIssues, OktaSystemLogEvent } from '../shared/okta-event.ts';
+import { describeIssues, OktaEventCore, type SourcePin, sourcePinIssue } from '../shared/okta-event.ts';
+import type { ArchiveStore } from '../shared/ports.ts';
 import { type FormattedAlert, formatAlert } from './format-alert.ts';
 
 /** Who already raised which alert: one claim per (rule id, event uuid). */
@@ -17,11 +19,18 @@ export interface AlertPublisher {
 export interface AlertDependencies {
   readonly claims: AlertClaims;
   readonly publisher: AlertPublisher;
+  /** Where rejected messages go, with their reason (the archive bucket's `quarantine/` prefix). */
+  readonly quarantine: ArchiveStore;
+  /** The partner event source and account alerts must come from: deployed, both; locally `{}` or a source. */
+  readonly pin: SourcePin;
   /** Epoch milliseconds. */
   readonly now: () => number;
 }
 
-/** An alert-queue message that is not JSON, not an alert message, or whose detail is not a System Log event. */
+/**
+ * An alert-queue message that is not JSON, not an alert message, not from the pinned source, or whose detail's core
+ * fields are invalid. Retrying cannot fix it: it is quarantined, never alerted.
+ */
 export class InvalidAlertMessageError extends Error {
   override readonly name = 'InvalidAlertMessageError';
 }
@@ -31,12 +40,19 @@ export class AlertClaimReleaseError extends Error {
   override readonly name = 'AlertClaimReleaseError';
 }
 
-/** Parses the body of one alert-queue message. */
+/** What became of one alert-queue message. */
+export type AlertOutcome =
+  | { readonly kind: 'published'; readonly ruleId: string; readonly uuid: string }
+  | { readonly kind: 'duplicate'; readonly ruleId: string; readonly uuid: string }
+  | { readonly kind: 'rejected'; readonly reason: string; readonly key: string };
+
+/** Parses the body of one alert-queue message: the rule and an Okta EventBridge envelope (SystemLog, Okta source). */
 export function parseAlertQueueMessage(body: string): AlertQueueMessage {
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch (error) {
+    // The parser's message quotes the input; the reason stays free of what a sender chose.
     throw new InvalidAlertMessageError('alert-queue message body is not JSON', { cause: error });
   }
   const message = AlertQueueMessage.safeParse(json);
@@ -45,6 +61,31 @@ export function parseAlertQueueMessage(body: string): AlertQueueMessage {
   }
   return message.data;
 }
+
+/** Runs the core schema as a type guard: the detail keeps its own object (and key order), zod's copy is dropped. */
+const isOktaEventCore = (detail: unknown): detail is OktaEventCore => OktaEventCore.safeParse(detail).success;
+
+/**
+ * The event of a message whose envelope comes from the pinned source and whose detail has a valid core. The detail
+ * object itself, not zod's copy (which moves the core fields first): the alert shows the event as it was received.
+ * Reasons name fields and what was expected, never a value the sender chose (they reach logs and terminals).
+ */
+function checkedEvent(message: AlertQueueMessage, pin: SourcePin): OktaEventCore {
+  const pinIssue = sourcePinIssue(message.event, pin);
+  if (pinIssue !== undefined) {
+    throw new InvalidAlertMessageError(`not from the pinned source: ${pinIssue}`);
+  }
+  const { detail } = message.event;
+  if (!isOktaEventCore(detail)) {
+    const { error } = OktaEventCore.safeParse(detail);
+    throw new InvalidAlertMessageError(
+      `invalid System Log event in detail: ${error === undefined ? '(event): invalid' : describeIssues(error)}`,
+    );
+  }
+  return detail;
+}
+
+type Raising = Pick<AlertDependencies, 'claims' | 'publisher' | 'now'>;
 
 /**
  * Raises one alert at most once per (rule id, event uuid), however often the message is delivered.
@@ -56,27 +97,28 @@ export function parseAlertQueueMessage(body: string): AlertQueueMessage {
  */
 export async function processAlert(
   message: AlertQueueMessage,
-  deps: AlertDependencies,
+  deps: Raising & Pick<AlertDependencies, 'pin'>,
 ): Promise<'published' | 'duplicate'> {
-  const detail = OktaSystemLogEvent.safeParse(message.event.detail);
-  if (!detail.success) {
-    throw new InvalidAlertMessageError(
-      `alert for rule ${message.rule.id}: detail is not an Okta System Log event: ${describeIssues(detail.error)}`,
-    );
-  }
-  const event = detail.data;
-  // Formatting first: a formatting bug must not leave a claim without an alert behind.
-  const alert = formatAlert(message.rule, event, { raisedAt: new Date(deps.now()).toISOString() });
+  return raiseAlert(message.rule, checkedEvent(message, deps.pin), deps);
+}
 
-  if (!(await deps.claims.claim(message.rule.id, event.uuid))) return 'duplicate';
+async function raiseAlert(
+  rule: AlertQueueMessage['rule'],
+  event: OktaEventCore,
+  deps: Raising,
+): Promise<'published' | 'duplicate'> {
+  // Formatting first: a formatting bug must not leave a claim without an alert behind.
+  const alert = formatAlert(rule, event, { raisedAt: new Date(deps.now()).toISOString() });
+
+  if (!(await deps.claims.claim(rule.id, event.uuid))) return 'duplicate';
   try {
     await deps.publisher.publish(alert);
   } catch (publishError) {
     try {
-      await deps.claims.release(message.rule.id, event.uuid);
+      await deps.claims.release(rule.id, event.uuid);
     } catch (releaseError) {
       throw new AlertClaimReleaseError(
-        `alert ${message.rule.id} for event ${event.uuid} was not published and its claim could not be released; ` +
+        `alert ${rule.id} for event ${event.uuid} was not published and its claim could not be released; ` +
           'retries will treat it as a duplicate until the claim expires',
         { cause: new AggregateError([publishError, releaseError]) },
       );
@@ -84,4 +126,29 @@ export async function processAlert(
     throw publishError;
   }
   return 'published';
+}
+
+/**
+ * Handles one alert-queue message: raises its alert at most once, or quarantines a message that retrying cannot fix
+ * (not JSON, not an alert message, another source, account or detail-type, an invalid core) with its reason.
+ * Other errors (claims table, SNS) propagate, so the queue redelivers the message.
+ */
+export async function handleAlertMessage(
+  body: string,
+  messageId: string,
+  deps: AlertDependencies,
+): Promise<AlertOutcome> {
+  let message: AlertQueueMessage;
+  let event: OktaEventCore;
+  try {
+    message = parseAlertQueueMessage(body);
+    event = checkedEvent(message, deps.pin);
+  } catch (error) {
+    if (!(error instanceof InvalidAlertMessageError)) throw error;
+    const origin = { id: `alert-${messageId}`, queue: 'alert', messageId };
+    const key = await quarantine(deps.quarantine, { reason: error.message, origin, raw: body }, deps.now());
+    return { kind: 'rejected', reason: error.message, key };
+  }
+  const kind = await raiseAlert(message.rule, event, deps);
+  return { kind, ruleId: message.rule.id, uuid: event.uuid };
 }

@@ -31,6 +31,7 @@ export const rawDetail = (raw: string): string | undefined => {
 
 const QUOTE = 0x22;
 const COLON = 0x3a;
+const COMMA = 0x2c;
 const BACKSLASH = 0x5c;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
@@ -67,6 +68,35 @@ const skipObject = (text: string, i: number): number => {
     }
   }
   return -1;
+};
+
+/**
+ * The text of each element of the JSON array `text`, exactly as written (surrounding whitespace trimmed), or
+ * undefined when `text` is not an array. `text` must be valid JSON.
+ */
+export const arrayElements = (text: string): string[] | undefined => {
+  const open = skipSpace(text, 0);
+  if (text.charCodeAt(open) !== OPEN_BRACKET) return undefined;
+  const elements: string[] = [];
+  let depth = 0;
+  let from = open + 1;
+  for (let i = open; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) i = skipString(text, i);
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+      if (depth === 0) {
+        const last = text.slice(from, i).trim();
+        if (last !== '') elements.push(last);
+        return elements;
+      }
+    } else if (c === COMMA && depth === 1) {
+      elements.push(text.slice(from, i).trim());
+      from = i + 1;
+    }
+  }
+  return undefined;
 };
 
 /** `text` without whitespace between tokens; strings are copied as they are. */

@@ -1,12 +1,19 @@
 import { basename } from 'node:path';
-import { ArchiveConflictError } from '../../lambdas/sequencer/run-sequencer.ts';
+import { EVENT_SOURCE_NAME, EVENT_SOURCE_RULE } from '../config.ts';
 import { type InputRecord, readEventInput, toEnvelope } from '../local/event-input.ts';
-import { type LocalAlert, LocalPipeline, type PipelineCounts, type PipelineInput } from '../local/local-pipeline.ts';
+import {
+  type LocalAlert,
+  LocalPipeline,
+  type PipelineCounts,
+  type PipelineInput,
+  WindowSetAsideError,
+} from '../local/local-pipeline.ts';
 import { parseSince, readSystemLog } from '../local/okta-api-source.ts';
 import { generateSample } from '../local/sample-stream.ts';
 import { loadRules } from '../rules/index.ts';
 import { type ParsedOptions, parseOptions, positiveInteger } from './args.ts';
 import { CliError, type CliIo } from './io.ts';
+import { formatSummary } from './local-summary.ts';
 
 const HELP = `Usage: olp local [input] [options]
 
@@ -24,6 +31,8 @@ Options:
   --archive-dir <dir>      where sealed windows go (default ./.olp/archive)
   --data-dir <dir>         keep dedupe records, alert claims and progress between runs (default: in memory)
   --rules <dir>            your alert rules, in addition to the default pack
+  --event-source-name <s>  accept only envelopes from this partner event source, aws.partner/okta.com/<org>/<name>,
+                           as the deployed pipeline does (default: any Okta source); raw events are wrapped as from it
   --lateness <seconds>     allowed lateness before a window is sealed (default 120)
   --window <seconds>       window length, divides 3600 (default 60)
   --sample-count <n>       events in the built-in sample (default 2000)
@@ -64,7 +73,11 @@ export const localCommand = async (args: string[], io: CliIo): Promise<number> =
   } catch (error) {
     throw new CliError((error as Error).message, 2);
   }
-  const input = chooseInput(values, io, sampleCount);
+  const eventSourceName = values['event-source-name'];
+  if (eventSourceName !== undefined && !EVENT_SOURCE_NAME.test(eventSourceName)) {
+    throw new CliError(`--event-source-name ${EVENT_SOURCE_RULE}, got ${JSON.stringify(eventSourceName)}`, 2);
+  }
+  const input = chooseInput(values, io, sampleCount, eventSourceName);
 
   const archiveDir = values['archive-dir'] ?? '.olp/archive';
   const json = values.json === true;
@@ -80,6 +93,7 @@ export const localCommand = async (args: string[], io: CliIo): Promise<number> =
     dedupeRetentionDays: 7,
     alertDedupeRetentionDays: 30,
     inputName: input.name,
+    ...(eventSourceName === undefined ? {} : { eventSourceName }),
     onAlert: show,
   });
   const started = Date.now();
@@ -101,8 +115,10 @@ export const localCommand = async (args: string[], io: CliIo): Promise<number> =
     (json ? io.stderr : io.stdout).write(summary);
     return 0;
   } catch (error) {
-    if (error instanceof ArchiveConflictError) {
-      throw new CliError(`${error.message}: use another --archive-dir, or the --data-dir of the run that wrote it`);
+    if (error instanceof WindowSetAsideError) {
+      throw new CliError(
+        `${error.message}; the archive directory is left as it is: repair it or use another --archive-dir`,
+      );
     }
     throw error;
   } finally {
@@ -119,6 +135,7 @@ const OPTIONS = {
   'archive-dir': { type: 'string' },
   'data-dir': { type: 'string' },
   rules: { type: 'string' },
+  'event-source-name': { type: 'string' },
   lateness: { type: 'string' },
   window: { type: 'string' },
   'sample-count': { type: 'string' },
@@ -133,9 +150,9 @@ interface Input {
 const fromInputRecord = (record: InputRecord): PipelineInput =>
   'error' in record
     ? record
-    : { line: record.line, envelope: record.envelope as Record<string, unknown>, raw: JSON.stringify(record.envelope) };
+    : { line: record.line, envelope: record.envelope as Record<string, unknown>, raw: record.envelopeText };
 
-const chooseInput = (values: Values, io: CliIo, sampleCount: number): Input => {
+const chooseInput = (values: Values, io: CliIo, sampleCount: number, eventSource: string | undefined): Input => {
   if (values.events !== undefined && values['okta-org'] !== undefined) {
     throw new CliError('give either --events or --okta-org, not both', 2);
   }
@@ -145,14 +162,18 @@ const chooseInput = (values: Values, io: CliIo, sampleCount: number): Input => {
       name: source === '-' ? 'stdin' : basename(source),
       async *records() {
         try {
-          for await (const record of readEventInput(source, { stdin: io.stdin })) yield fromInputRecord(record);
+          for await (const record of readEventInput(source, {
+            stdin: io.stdin,
+            ...(eventSource === undefined ? {} : { eventSource }),
+          }))
+            yield fromInputRecord(record);
         } catch (error) {
           throw new CliError((error as Error).message);
         }
       },
     };
   }
-  if (values['okta-org'] !== undefined) return oktaInput(values, io);
+  if (values['okta-org'] !== undefined) return oktaInput(values, io, eventSource);
   if (values.since !== undefined || values.until !== undefined) {
     throw new CliError('--since and --until need --okta-org', 2);
   }
@@ -168,7 +189,7 @@ const chooseInput = (values: Values, io: CliIo, sampleCount: number): Input => {
   };
 };
 
-const oktaInput = (values: Values, io: CliIo): Input => {
+const oktaInput = (values: Values, io: CliIo, pinned: string | undefined): Input => {
   const orgUrl = values['okta-org'] ?? '';
   let url: URL;
   try {
@@ -190,7 +211,7 @@ const oktaInput = (values: Values, io: CliIo): Input => {
   } catch (error) {
     throw new CliError((error as Error).message, 2);
   }
-  const eventSource = `aws.partner/okta.com/${url.hostname.split('.')[0]}/system-log-api`;
+  const eventSource = pinned ?? `aws.partner/okta.com/${url.hostname.split('.')[0]}/system-log-api`;
   return {
     name: url.hostname,
     async *records() {
@@ -253,23 +274,3 @@ class Progress {
 }
 
 const n = (value: number) => value.toLocaleString('en-US');
-
-const formatSummary = (c: PipelineCounts, archiveDir: string, elapsedMs: number): string => {
-  const rows = [
-    '',
-    `Summary (${(elapsedMs / 1000).toFixed(1)} s)`,
-    `  events read            ${n(c.read)}`,
-    `    unique (staged)      ${n(c.staged)}`,
-    `      late               ${n(c.late)}  (arrived after their window was sealed; archived in supplements)`,
-    `    duplicates dropped   ${n(c.duplicates)}`,
-    `    quarantined          ${n(c.quarantined)}`,
-    ...[...c.quarantineReasons].sort(([, a], [, b]) => b - a).map(([reason, count]) => `      ${n(count)} x ${reason}`),
-    `  conflicts              ${n(c.conflicts.size)}  (same uuid, other content; both kept)`,
-    `  alerts                 ${n([...c.alertsByRule.values()].reduce((sum, count) => sum + count, 0))}`,
-    ...[...c.alertsByRule].sort(([a], [b]) => a.localeCompare(b)).map(([rule, count]) => `      ${n(count)} x ${rule}`),
-    `  windows sealed         ${n(c.windowsSealed)}  (+${n(c.lateSupplements)} late supplements)`,
-    `  events archived        ${n(c.archived)}  in ${archiveDir}`,
-    '',
-  ];
-  return rows.join('\n');
-};

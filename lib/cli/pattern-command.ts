@@ -1,6 +1,7 @@
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { escapeForTerminal, escapeJsonText } from '../../lambdas/shared/escape-text.ts';
 import { InvalidEventPatternError, matchesPattern, parsePatternJson } from '../pattern/index.ts';
 import { LineWriter, oneLine, parseOptions, required } from './args.ts';
 import { CliError, type CliIo, type Command } from './io.ts';
@@ -24,6 +25,10 @@ stderr, exit 2. With --cases, exits 0 once the file was read, whatever the cases
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/**
+ * An error as one line. JSON parser and pattern errors quote the input (`Unexpected token '...', "..." is not valid
+ * JSON`), so what reaches the terminal is escaped; JSON output escapes it as JSON instead (see testCases).
+ */
 const messageOf = (error: unknown): string => oneLine(error instanceof Error ? error.message : String(error));
 
 const FILE_ERRORS: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied' };
@@ -40,7 +45,7 @@ async function argumentText(value: string, flag: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    throw new CliError(`${flag}: cannot read ${path}: ${reasonOf(error)}`, 2);
+    throw new CliError(escapeForTerminal(`${flag}: cannot read ${path}: ${reasonOf(error)}`), 2);
   }
 }
 
@@ -48,7 +53,7 @@ function parseEvent(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new CliError(`the event is not valid JSON (${messageOf(error)})`, 2);
+    throw new CliError(`the event is not valid JSON (${escapeForTerminal(messageOf(error))})`, 2);
   }
 }
 
@@ -59,7 +64,7 @@ async function testOne(patternArg: string, eventArg: string, io: CliIo): Promise
   try {
     matched = matchesPattern(parsePatternJson(patternText), event);
   } catch (error) {
-    if (error instanceof InvalidEventPatternError) throw new CliError(oneLine(error.message), 2);
+    if (error instanceof InvalidEventPatternError) throw new CliError(escapeForTerminal(oneLine(error.message)), 2);
     throw error;
   }
   io.stdout.write(`${matched}\n`);
@@ -116,7 +121,8 @@ async function testCases(path: string, io: CliIo): Promise<number> {
       if (next.done === true) return 0;
       const text = lineNumber === 1 ? next.value.replace(/^\uFEFF/, '') : next.value;
       if (text.trim() === '') continue;
-      if (!(await out.line(JSON.stringify(runCase(text, lineNumber))))) return 0;
+      // JSON.stringify escapes C0 only; C1 and bidi characters quoted from the input are escaped too.
+      if (!(await out.line(escapeJsonText(JSON.stringify(runCase(text, lineNumber)))))) return 0;
     }
   } finally {
     lines.close();

@@ -1,3 +1,4 @@
+import { escapeForTerminal, escapeJsonText, shortForTerminal } from '../../lambdas/shared/escape-text.ts';
 import { OKTA_SOURCE_PREFIX } from '../../lambdas/shared/okta-event.ts';
 import { DEFAULT_EVENT_SOURCE, InputError, type OktaEnvelopeLike, readEventInput } from '../local/event-input.ts';
 import {
@@ -50,7 +51,8 @@ function ruleErrorsAsUsage<T>(action: () => T): T {
   try {
     return action();
   } catch (error) {
-    if (isRuleError(error)) throw new CliError(oneLine(error.message), 2);
+    // Rule errors quote the rule files' values.
+    if (isRuleError(error)) throw new CliError(escapeForTerminal(oneLine(error.message)), 2);
     throw error;
   }
 }
@@ -110,6 +112,9 @@ const detailField = (envelope: OktaEnvelopeLike, field: string): string | null =
   return typeof value === 'string' ? value : null;
 };
 
+/** A field for one line of text output: escaped, cut to a readable length, `-` when missing. */
+const shown = (value: string | null): string => (value === null ? '-' : shortForTerminal(value, 200));
+
 const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 async function testRules(args: readonly string[], io: CliIo): Promise<number> {
@@ -136,9 +141,10 @@ async function testRules(args: readonly string[], io: CliIo): Promise<number> {
     for await (const record of readEventInput(events, { stdin: io.stdin, eventSource: source })) {
       if ('error' in record) {
         unusable += 1;
+        // Errors quote the input (a JSON parser's message shows the text it stopped at): escaped, and one short line.
         const written = json
-          ? await out.line(JSON.stringify({ line: record.line, error: record.error }))
-          : await err.line(`${inputName}:${record.line}: ${record.error}`);
+          ? await out.line(escapeJsonText(JSON.stringify({ line: record.line, error: record.error })))
+          : await err.line(`${escapeForTerminal(inputName)}:${record.line}: ${shortForTerminal(record.error, 300)}`);
         if (!written) return 0;
         continue;
       }
@@ -147,15 +153,16 @@ async function testRules(args: readonly string[], io: CliIo): Promise<number> {
       if (ids.length > 0) matched += 1;
       const uuid = detailField(record.envelope, 'uuid');
       const eventType = detailField(record.envelope, 'eventType');
+      // The event's fields are the input's, unchecked: escaped for the terminal, or for JSON of any reader.
       const line = json
-        ? JSON.stringify({ uuid, eventType, rules: ids })
-        : `${detailField(record.envelope, 'published') ?? '-'}  ${eventType ?? '-'}  ${uuid ?? '-'}  -> ` +
+        ? escapeJsonText(JSON.stringify({ uuid, eventType, rules: ids }))
+        : `${shown(detailField(record.envelope, 'published'))}  ${shown(eventType)}  ${shown(uuid)}  -> ` +
           `${ids.length > 0 ? ids.join(', ') : '(no rule)'}`;
       // The reader went away (`| head`): it has all it wanted.
       if (!(await out.line(line))) return 0;
     }
   } catch (error) {
-    if (error instanceof InputError) throw new CliError(oneLine(error.message), 2);
+    if (error instanceof InputError) throw new CliError(escapeForTerminal(oneLine(error.message)), 2);
     throw error;
   }
   await err.line(

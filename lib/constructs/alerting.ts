@@ -1,15 +1,44 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ruleSummary } from '../rules/compile.ts';
 import type { CompiledAlertRule } from '../rules/types.ts';
+import { grantObjectKeys } from './archive-bucket.ts';
 import { QueuedConsumer } from './queued-consumer.ts';
 
 /** EventBridge's limit on the length of an input template. */
 export const INPUT_TEMPLATE_MAX_CHARS = 8192;
+
+/** EventBridge rule names are 1-64 letters, digits, '.', '-' and '_'. */
+export const RULE_NAME_MAX_CHARS = 64;
+const STACK_PART_MAX_CHARS = 24;
+
+const shortHash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 8);
+
+/**
+ * The prefix of every alert rule's name: `<stack name>-alert-` (a long stack name is cut and given a hash). The alert
+ * queue admits the rules of the partner bus whose names start with it. No other rule of this stack can: CloudFormation
+ * names an unnamed rule `<stack name>-<logical ID>-<suffix>`, and logical IDs hold no hyphen.
+ */
+export function alertRuleNamePrefix(stackName: string): string {
+  const stackPart =
+    stackName.length <= STACK_PART_MAX_CHARS
+      ? stackName
+      : `${stackName.slice(0, STACK_PART_MAX_CHARS - 9)}-${shortHash(stackName)}`;
+  return `${stackPart}-alert-`;
+}
+
+/** `<prefix><alert rule id>`, cut to the 64 characters EventBridge allows with a hash of the id to keep it unique. */
+export function alertRuleName(prefix: string, alertRuleId: string): string {
+  const name = `${prefix}${alertRuleId}`;
+  if (name.length <= RULE_NAME_MAX_CHARS) return name;
+  return `${name.slice(0, RULE_NAME_MAX_CHARS - 9)}-${shortHash(alertRuleId)}`;
+}
 
 /**
  * The input template that turns a matched event into an alert-queue message (lambdas/shared/alert-message.ts):
@@ -49,6 +78,12 @@ export interface AlertingProps {
   readonly alertDedupeRetentionDays?: number;
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
+  /** The only event source the alert function accepts (`EVENT_SOURCE_NAME`). */
+  readonly eventSourceName: string;
+  /** Where the alert function quarantines what it cannot accept, under `quarantine/`. */
+  readonly quarantineBucket: s3.Bucket;
+  /** The role that may redrive dead letters into the alert queue. @default - none */
+  readonly redriveRoleArn?: string;
 }
 
 /**
@@ -61,8 +96,17 @@ export class Alerting extends Construct {
   /** The EventBridge rule of each alert rule, by alert rule id. */
   public readonly rules: ReadonlyMap<string, events.Rule>;
 
+  /** What every alert rule's name starts with; the alert queue admits only rules named so. */
+  public readonly ruleNamePrefix: string;
+
   constructor(scope: Construct, id: string, props: AlertingProps) {
     super(scope, id);
+    const stack = Stack.of(this);
+    if (Token.isUnresolved(stack.stackName)) {
+      throw new Error(`${this.node.path}: the stack name must be known at synth: alert rule names start with it`);
+    }
+    // One rule per alert rule (up to 250): too many ARNs for one SQS policy, so the queue admits a name prefix.
+    this.ruleNamePrefix = alertRuleNamePrefix(stack.stackName);
     this.consumer = new QueuedConsumer(this, 'Consumer', {
       entry: props.entry,
       eventBus: props.eventBus,
@@ -70,10 +114,15 @@ export class Alerting extends Construct {
       timeout: Duration.seconds(30),
       batchSize: 10,
       logRetention: props.logRetention,
+      ruleNamePrefix: this.ruleNamePrefix,
+      redriveRoleArn: props.redriveRoleArn,
       environment: {
         ALERTS_TABLE_NAME: props.claimsTable.tableName,
         ALERT_TOPIC_ARN: props.alertTopic.topicArn,
         ALERT_DEDUPE_RETENTION_DAYS: String(props.alertDedupeRetentionDays ?? 30),
+        EVENT_SOURCE_NAME: props.eventSourceName,
+        EXPECTED_ACCOUNT: stack.account,
+        QUARANTINE_BUCKET_NAME: props.quarantineBucket.bucketName,
       },
     });
     props.claimsTable.grant(this.consumer.lambdaFunction, 'dynamodb:PutItem', 'dynamodb:DeleteItem');
@@ -84,6 +133,13 @@ export class Alerting extends Construct {
         "Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* on the topic's key; the grant names " +
         'that one key.',
     });
+    grantObjectKeys(
+      props.quarantineBucket,
+      this.consumer.role,
+      'quarantine/*',
+      ['s3:PutObject'],
+      'The alert function writes each queue message it cannot accept',
+    );
 
     const ruleScope = new Construct(this, 'Rules');
     const rules = new Map<string, events.Rule>();
@@ -99,8 +155,10 @@ export class Alerting extends Construct {
       // The construct id is the alert rule id, so the rule's logical ID follows the alert rule, not its position.
       const rule = new events.Rule(ruleScope, alertRule.id, {
         eventBus: props.eventBus,
+        ruleName: alertRuleName(this.ruleNamePrefix, alertRule.id),
         description: `Alert rule ${alertRule.id} (${alertRule.severity}): ${alertRule.title}`.slice(0, 512),
-        eventPattern: alertRule.pattern,
+        // Pinned to this account here, not in lib/rules: the compiled pattern also runs locally, where there is none.
+        eventPattern: { ...alertRule.pattern, account: [stack.account] },
       });
       this.consumer.addEventRule(rule, new TemplateInput(template));
       rules.set(alertRule.id, rule);

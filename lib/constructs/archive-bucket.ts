@@ -1,7 +1,28 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+
+/**
+ * Grants `actions` on the objects matching `keyPattern` (e.g. `quarantine/*`) to a role, and acknowledges on that
+ * role alone the cdk-nag finding this raises: a grant on the objects under a prefix is a wildcard resource by nature
+ * (IAM5, named after the bucket's logical ID). `why` says what the role writes there, for the reason.
+ */
+export function grantObjectKeys(
+  bucket: s3.Bucket,
+  role: iam.Role,
+  keyPattern: string,
+  actions: readonly string[],
+  why: string,
+): void {
+  bucket.grants.actionsOnObjectKeys(role, keyPattern, ...actions);
+  const logicalId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${keyPattern}]`,
+    reason: `${why} under ${keyPattern}, with generated keys; the grant is limited to that prefix and to the actions named.`,
+  });
+}
 
 export interface ArchiveBucketProps {
   /** Days after which archived objects expire; 0 keeps them forever. @default 2557 (7 years) */

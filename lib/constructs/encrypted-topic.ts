@@ -10,7 +10,10 @@ export interface EncryptedTopicProps {
   readonly displayName: string;
   /** Subscribes this address (it must confirm the subscription). @default - no subscription */
   readonly notificationEmail?: string;
-  /** Lets this account's CloudWatch alarms publish: a key policy and a topic policy statement. @default false */
+  /**
+   * Lets this account's CloudWatch alarms publish: a key policy and a topic policy statement, each conditioned on
+   * `aws:SourceAccount` and `aws:SourceArn`. @default false
+   */
   readonly allowCloudWatchAlarms?: boolean;
   /** @default RemovalPolicy.RETAIN */
   readonly keyRemovalPolicy?: RemovalPolicy;
@@ -35,32 +38,36 @@ export class EncryptedTopic extends Construct {
     });
 
     if (props.allowCloudWatchAlarms === true) {
+      const stack = Stack.of(this);
       const cloudwatch = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
+      // On the key and on the topic alike: only alarms of this account, so the service cannot be made a confused
+      // deputy for another account's alarms.
+      const fromAlarmsOfThisAccount = () => ({
+        ArnLike: {
+          'aws:SourceArn': stack.formatArn({
+            service: 'cloudwatch',
+            resource: 'alarm',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+        StringEquals: { 'aws:SourceAccount': stack.account },
+      });
       // SNS encrypts with the publisher's KMS permissions, so the alarm service needs the key (AWS's documented grant).
       this.key.addToResourcePolicy(
         new iam.PolicyStatement({
           principals: [cloudwatch],
           actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           resources: ['*'],
+          conditions: fromAlarmsOfThisAccount(),
         }),
       );
-      const stack = Stack.of(this);
       this.topic.addToResourcePolicy(
         new iam.PolicyStatement({
           principals: [cloudwatch],
           actions: ['sns:Publish'],
           resources: [this.topic.topicArn],
-          conditions: {
-            ArnLike: {
-              'aws:SourceArn': stack.formatArn({
-                service: 'cloudwatch',
-                resource: 'alarm',
-                resourceName: '*',
-                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-              }),
-            },
-            StringEquals: { 'aws:SourceAccount': stack.account },
-          },
+          conditions: fromAlarmsOfThisAccount(),
         }),
       );
     }

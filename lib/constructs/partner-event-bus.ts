@@ -1,3 +1,4 @@
+import { Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
 import { OKTA_DETAIL_TYPE } from '../../lambdas/shared/okta-event.ts';
@@ -12,7 +13,7 @@ export interface PartnerEventBusProps {
 
 /**
  * The event bus for the Okta partner event source (EventBridge names it after the source) and a rule that matches
- * every System Log event from that source, for the pipeline's ingest path.
+ * every System Log event from that source delivered to this account, for the pipeline's ingest path.
  */
 export class PartnerEventBus extends Construct {
   public readonly eventBus: events.EventBus;
@@ -25,7 +26,11 @@ export class PartnerEventBus extends Construct {
     this.allEventsRule = new events.Rule(this, 'AllEventsRule', {
       eventBus: this.eventBus,
       description: 'Every Okta System Log event, to the ingest queue',
-      eventPattern: { source: [props.eventSourceName], detailType: [OKTA_DETAIL_TYPE] },
+      eventPattern: {
+        source: [props.eventSourceName],
+        detailType: [OKTA_DETAIL_TYPE],
+        account: [Stack.of(this).account],
+      },
     });
   }
 }

@@ -9,6 +9,15 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from './pipeline-function.ts';
 
 const ONE_MINUTE = Duration.minutes(1);
 
+/** Feed silence, by default: a quiet org may send nothing for a night, so only half a day of silence alarms. */
+export const DEFAULT_SILENCE_MINUTES = 720;
+/** How much later than planned the oldest unsealed window may be before the sequencer counts as lagging. */
+export const SEQUENCER_LAG_SLACK = Duration.minutes(10);
+/** Minutes without a sequencer report that count as a stopped sequencer (missing data breaches). */
+const SEQUENCER_SILENT_MINUTES = 5;
+/** DynamoDB streams keep records 24 hours: a rescue this far behind has a quarter of that left. */
+const MAX_RESCUE_ITERATOR_AGE = Duration.hours(6);
+
 export interface PipelineAlarmsProps {
   /** Receives every alarm and its return to OK. */
   readonly alarmTopic: sns.ITopic;
@@ -17,13 +26,30 @@ export interface PipelineAlarmsProps {
   readonly ingestFunction: lambda.IFunction;
   readonly sequencerFunction: lambda.IFunction;
   readonly alertFunction: lambda.IFunction;
+  /** Stages again the staged events DynamoDB TTL deleted before their window was sealed. */
+  readonly rescueFunction: lambda.IFunction;
+  /**
+   * How long after it starts a window is sealed when all is well: window length + allowed lateness + seal guard. The
+   * sequencer lags when its oldest unsealed window is older than this plus {@link SEQUENCER_LAG_SLACK}.
+   */
+  readonly windowSealDelay: Duration;
   /** Every dead-letter queue of the pipeline, by a name for the alarm description. */
   readonly deadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
-  /** Minutes without a single Okta event before the feed counts as silent. @default 30 */
+  /** Minutes without a single Okta event before the feed counts as silent. @default DEFAULT_SILENCE_MINUTES (720) */
   readonly silenceMinutes?: number;
   /** Age of the oldest ingest message that means ingest is falling behind. @default Duration.minutes(15) */
   readonly maxIngestAge?: Duration;
 }
+
+/** A custom metric the pipeline's Lambdas emit (Powertools), per minute. */
+const pipelineMetric = (metricName: string, statistic: 'Sum' | 'Maximum'): cloudwatch.Metric =>
+  new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: SERVICE_NAME },
+    period: ONE_MINUTE,
+    statistic,
+  });
 
 /** The pipeline's health alarms, all to one operations topic. */
 export class PipelineAlarms extends Construct {
@@ -34,6 +60,17 @@ export class PipelineAlarms extends Construct {
   public readonly ingestErrors: cloudwatch.Alarm;
   public readonly sequencerErrors: cloudwatch.Alarm;
   public readonly alertErrors: cloudwatch.Alarm;
+  /** The oldest unsealed window is overdue, or the sequencer stopped reporting (a stopped or crashing sequencer). */
+  public readonly sequencerLag: cloudwatch.Alarm;
+  /** The sequencer set aside a window it could not seal as planned. */
+  public readonly windowsSetAside: cloudwatch.Alarm;
+  /** Ingest reported records of a batch as failed (they are retried, then dead-lettered). */
+  public readonly ingestRecordsFailed: cloudwatch.Alarm;
+  /** The alert function reported records of a batch as failed (they are retried, then dead-lettered). */
+  public readonly alertRecordsFailed: cloudwatch.Alarm;
+  public readonly rescueErrors: cloudwatch.Alarm;
+  /** The rescue function is hours behind its stream, whose records expire after 24 hours. */
+  public readonly rescueIteratorAge: cloudwatch.Alarm;
   /** The ingest function rejected an event into the archive's quarantine prefix. */
   public readonly eventsQuarantined: cloudwatch.Alarm;
   /** One alarm per dead-letter queue, by the names given in `deadLetterQueues`. */
@@ -44,7 +81,7 @@ export class PipelineAlarms extends Construct {
   constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
     super(scope, id);
     this.action = new actions.SnsAction(props.alarmTopic);
-    const silenceMinutes = props.silenceMinutes ?? 30;
+    const silenceMinutes = props.silenceMinutes ?? DEFAULT_SILENCE_MINUTES;
     const maxIngestAge = props.maxIngestAge ?? Duration.minutes(15);
 
     // Measured at the ingest queue rather than the rule (AWS/Events MatchedEvents): it counts what actually entered
@@ -58,8 +95,10 @@ export class PipelineAlarms extends Construct {
       datapointsToAlarm: silenceMinutes,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       alarmDescription:
-        `No Okta event for ${silenceMinutes} minutes. Check the log stream in the Okta admin console: ` +
-        'Okta deactivates a stream after two failed deliveries, and an admin must reactivate it.',
+        `No Okta event reached the pipeline for ${silenceMinutes} minutes. A quiet org can be this silent at night ` +
+        'or at weekends (raise silenceMinutes if this alarm is routine). Otherwise check the log stream in the Okta ' +
+        'admin console (Reports > Log Streaming): Okta deactivates a stream after two failed deliveries, and an admin ' +
+        'must reactivate it.',
     });
     this.ingestBacklog = this.alarm('IngestBacklog', {
       metric: props.ingestQueue.metricApproximateAgeOfOldestMessage({ period: ONE_MINUTE, statistic: 'Maximum' }),
@@ -75,14 +114,69 @@ export class PipelineAlarms extends Construct {
       'The sequencer failed; windows are not being sealed and archived.',
     );
     this.alertErrors = this.errorsOf('AlertErrors', props.alertFunction, 'The alert function failed.');
+
+    // The sequencer reports the age every run, and runs every minute: no report for minutes on end means it is not
+    // running (schedule disabled, concurrency 0, crashing), so missing data breaches.
+    const maxWindowAge = props.windowSealDelay.plus(SEQUENCER_LAG_SLACK);
+    this.sequencerLag = this.alarm('SequencerLag', {
+      metric: pipelineMetric('OldestUnsealedWindowAgeSeconds', 'Maximum'),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      threshold: maxWindowAge.toSeconds(),
+      evaluationPeriods: SEQUENCER_SILENT_MINUTES,
+      datapointsToAlarm: SEQUENCER_SILENT_MINUTES,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      alarmDescription:
+        `The oldest unsealed window is over ${maxWindowAge.toSeconds()} s old, or the sequencer has not reported for ` +
+        `${SEQUENCER_SILENT_MINUTES} minutes: events are staged but not archived, and staged events wait longer than ` +
+        "planned. Check the sequencer's logs for errors or timeouts, that its schedule rule is enabled, and that its " +
+        'reserved concurrency is 1 (not 0). It catches up by itself once it runs again.',
+    });
+    this.windowsSetAside = this.alarm('WindowsSetAside', {
+      metric: pipelineMetric('SetAsideWindows', 'Maximum'),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      threshold: 0,
+      evaluationPeriods: 1,
+      alarmDescription:
+        'The sequencer set aside a window it could not seal as planned (every other window is still sealed). Read ' +
+        "the set-aside record: the items with pk 'set-aside' in the events table, or the sequencer's log line " +
+        '"window set aside"; each says which window, where and why.',
+    });
+    this.ingestRecordsFailed = this.alarm('IngestRecordsFailed', {
+      metric: pipelineMetric('IngestRecordsFailed', 'Sum'),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      threshold: 0,
+      evaluationPeriods: 1,
+      alarmDescription:
+        'Ingest reported records of a batch as failed; SQS redelivers them, then moves them to the Ingest ' +
+        "dead-letter queue. See the ingest function's logs.",
+    });
+    this.alertRecordsFailed = this.alarm('AlertRecordsFailed', {
+      metric: pipelineMetric('AlertRecordsFailed', 'Sum'),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      threshold: 0,
+      evaluationPeriods: 1,
+      alarmDescription:
+        'The alert function reported records of a batch as failed (e.g. publishing to the alert topic failed); SQS ' +
+        "redelivers them, then moves them to the Alert dead-letter queue. See the alert function's logs.",
+    });
+    this.rescueErrors = this.errorsOf(
+      'RescueErrors',
+      props.rescueFunction,
+      'The rescue function failed: staged events DynamoDB TTL deleted before their window was sealed are not being ' +
+        'staged again. Its stream keeps them 24 hours; see its logs.',
+    );
+    this.rescueIteratorAge = this.alarm('RescueIteratorAge', {
+      metric: props.rescueFunction.metric('IteratorAge', { period: Duration.minutes(5), statistic: 'Maximum' }),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      threshold: MAX_RESCUE_ITERATOR_AGE.toMilliseconds(),
+      evaluationPeriods: 1,
+      alarmDescription:
+        `The rescue function is over ${MAX_RESCUE_ITERATOR_AGE.toHours()} hours behind the events table stream, ` +
+        'whose records expire after 24 hours: a record it does not reach in time is lost. See its logs and errors.',
+    });
+
     this.eventsQuarantined = this.alarm('EventsQuarantined', {
-      metric: new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: 'EventsQuarantined',
-        dimensionsMap: { service: SERVICE_NAME },
-        period: ONE_MINUTE,
-        statistic: 'Sum',
-      }),
+      metric: pipelineMetric('EventsQuarantined', 'Sum'),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       threshold: 0,
       evaluationPeriods: 1,

@@ -15,6 +15,8 @@ export interface PipelineTableProps {
   readonly removalPolicy?: RemovalPolicy;
   /** @default true */
   readonly deletionProtection?: boolean;
+  /** Turns on a DynamoDB stream with these images (records are kept 24 hours). @default - no stream */
+  readonly stream?: dynamodb.StreamViewType;
 }
 
 /**
@@ -35,6 +37,7 @@ export class PipelineTable extends Construct {
       timeToLiveAttribute: props.timeToLiveAttribute ?? 'expiresAt',
       deletionProtection: props.deletionProtection ?? true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      stream: props.stream,
     });
   }
 }

@@ -12,6 +12,14 @@ import { PipelineFunction } from './pipeline-function.ts';
 const TARGET_RETRY_ATTEMPTS = 185;
 const TARGET_MAX_EVENT_AGE = Duration.hours(24);
 
+/**
+ * Rules a queue admits by ARN. SQS allows 20 statements and 8,192 bytes per queue policy; each rule ARN appears twice
+ * (in the allow and in the deny), so past this many rules use `ruleNamePrefix` instead.
+ */
+export const MAX_RULES_BY_ARN = 10;
+
+const SEND = 'sqs:SendMessage';
+
 export interface QueuedConsumerProps {
   /** The TypeScript handler file; it exports `handler` and reports partial batch failures. */
   readonly entry: string;
@@ -35,6 +43,60 @@ export interface QueuedConsumerProps {
   readonly maxReceiveCount?: number;
   /** @default Duration.days(4) */
   readonly retentionPeriod?: Duration;
+  /**
+   * Admit the rules of `eventBus` whose name starts with this prefix, instead of naming each rule's ARN: for a queue
+   * fed by more rules than one SQS policy can list. Every rule given to `addEventRule` must then have a physical name
+   * with this prefix. @default - the queue policies name the ARN of each rule given to `addEventRule`
+   */
+  readonly ruleNamePrefix?: string;
+  /**
+   * The IAM role (its full ARN, path included) that may send to the queue besides the admitted rules, so an operator
+   * can redrive the dead-letter queues into it. @default - no one but the admitted rules can send to the queue
+   */
+  readonly redriveRoleArn?: string;
+}
+
+/** Who may send to one queue: the admitted EventBridge rules, and optionally one role; a deny for everyone else. */
+class SenderPolicy {
+  private allow: iam.PolicyStatement | undefined;
+  private readonly deny: iam.PolicyStatement;
+
+  constructor(
+    private readonly queue: sqs.Queue,
+    exceptRoleArn: string | undefined,
+  ) {
+    // An explicit deny outweighs any IAM allow in the account, so only the principals excepted here can send. A
+    // negated condition is true when its key is absent: IAM principals carry no aws:SourceArn, and EventBridge no
+    // aws:PrincipalArn. A redrive (StartMessageMoveTask) sends with its caller's identity, so the role's ARN is what
+    // lets the operator move dead letters back.
+    this.deny = new iam.PolicyStatement({
+      sid: 'DenySendersOtherThanTheAdmittedRules',
+      effect: iam.Effect.DENY,
+      principals: [new iam.StarPrincipal()],
+      actions: [SEND],
+      resources: [queue.queueArn],
+    });
+    if (exceptRoleArn !== undefined) this.deny.addCondition('ArnNotEquals', { 'aws:PrincipalArn': exceptRoleArn });
+    queue.addToResourcePolicy(this.deny);
+  }
+
+  /** Admits the rules whose ARNs match `ruleArns` under the ARN condition operator `operator`. */
+  admit(operator: 'ArnEquals' | 'ArnLike', ruleArns: string[]): void {
+    const negated = operator === 'ArnEquals' ? 'ArnNotEquals' : 'ArnNotLike';
+    const condition = { 'aws:SourceArn': ruleArns.length === 1 ? ruleArns[0] : [...ruleArns] };
+    if (this.allow === undefined) {
+      this.allow = new iam.PolicyStatement({
+        sid: 'AllowTheAdmittedRules',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: [SEND],
+        resources: [this.queue.queueArn],
+      });
+      this.queue.addToResourcePolicy(this.allow);
+    }
+    // Both merge into the statements' existing operator blocks, replacing the previous list of rules.
+    this.allow.addCondition(operator, condition);
+    this.deny.addCondition(negated, condition);
+  }
 }
 
 /**
@@ -43,8 +105,9 @@ export interface QueuedConsumerProps {
  * - `deadLetterQueue` holds messages the function failed `maxReceiveCount` times.
  *
  * Queues use SQS-managed encryption (EventBridge cannot send to a queue encrypted with the AWS managed KMS key) and
- * refuse non-TLS requests. The function reports partial batch failures, so one bad message does not redeliver its
- * batch.
+ * refuse non-TLS requests. The queue and its target dead-letter queue admit only the rules given to `addEventRule` and
+ * deny `sqs:SendMessage` to everyone else (on the queue, `redriveRoleArn` excepted), whatever their IAM policies say.
+ * The function reports partial batch failures, so one bad message does not redeliver its batch.
  */
 export class QueuedConsumer extends Construct {
   public readonly queue: sqs.Queue;
@@ -53,6 +116,11 @@ export class QueuedConsumer extends Construct {
   public readonly pipelineFunction: PipelineFunction;
   public readonly lambdaFunction: lambda.IFunction;
   public readonly role: iam.Role;
+
+  private readonly queuePolicy: SenderPolicy;
+  private readonly targetDeadLetterPolicy: SenderPolicy;
+  private readonly ruleNamePrefix: string | undefined;
+  private readonly ruleArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: QueuedConsumerProps) {
     super(scope, id);
@@ -86,20 +154,19 @@ export class QueuedConsumer extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
     });
 
-    // One statement for every rule on the bus: a statement per rule would overrun the SQS limit of 20 per policy.
-    const rulesOfBus = new iam.ServicePrincipal('events.amazonaws.com', {
-      conditions: {
-        ArnLike: {
-          'aws:SourceArn': Stack.of(this).formatArn({
-            service: 'events',
-            resource: 'rule',
-            resourceName: `${props.eventBus.eventBusName}/*`,
-          }),
-        },
-      },
-    });
-    this.queue.grantSendMessages(rulesOfBus);
-    this.targetDeadLetterQueue.grantSendMessages(rulesOfBus);
+    this.queuePolicy = new SenderPolicy(this.queue, props.redriveRoleArn);
+    this.targetDeadLetterPolicy = new SenderPolicy(this.targetDeadLetterQueue, undefined);
+    this.ruleNamePrefix = props.ruleNamePrefix;
+    if (props.ruleNamePrefix !== undefined) {
+      // Rule names are unique per bus and the bus is this stack's, so the prefix admits this stack's rules only.
+      const rulesWithPrefix = Stack.of(this).formatArn({
+        service: 'events',
+        resource: 'rule',
+        resourceName: `${props.eventBus.eventBusName}/${props.ruleNamePrefix}*`,
+      });
+      this.queuePolicy.admit('ArnLike', [rulesWithPrefix]);
+      this.targetDeadLetterPolicy.admit('ArnLike', [rulesWithPrefix]);
+    }
 
     this.pipelineFunction = new PipelineFunction(this, 'Handler', {
       entry: props.entry,
@@ -121,10 +188,28 @@ export class QueuedConsumer extends Construct {
   }
 
   /**
-   * Sends the rule's events to the queue, optionally transformed by `message`. The rule must be on the bus given as
-   * `eventBus`: the queue's policy admits that bus's rules only.
+   * Sends the rule's events to the queue, optionally transformed by `message`, and admits the rule to the queue and
+   * its target dead-letter queue (by ARN, or by `ruleNamePrefix`, which the rule's name must then start with).
    */
   public addEventRule(rule: events.Rule, message?: events.RuleTargetInput): void {
+    if (this.ruleNamePrefix === undefined) {
+      if (this.ruleArns.length === MAX_RULES_BY_ARN) {
+        throw new Error(
+          `${this.node.path}: a queue admits at most ${MAX_RULES_BY_ARN} rules by ARN (SQS policies hold 8,192 bytes); ` +
+            'give the consumer a ruleNamePrefix and name its rules with it',
+        );
+      }
+      this.ruleArns.push(rule.ruleArn);
+      this.queuePolicy.admit('ArnEquals', this.ruleArns);
+      this.targetDeadLetterPolicy.admit('ArnEquals', this.ruleArns);
+    } else {
+      const name = (rule.node.defaultChild as events.CfnRule).name;
+      if (name === undefined || !name.startsWith(this.ruleNamePrefix)) {
+        throw new Error(
+          `${rule.node.path}: its name must start with "${this.ruleNamePrefix}", the only rules the queue admits`,
+        );
+      }
+    }
     rule.addTarget({
       bind: () => ({
         arn: this.queue.queueArn,

@@ -3,6 +3,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { createInterface, type Interface } from 'node:readline';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { arrayElements } from '../../lambdas/ingest/raw-detail.ts';
 import { OKTA_DETAIL_TYPE } from '../../lambdas/shared/okta-event.ts';
 
 /**
@@ -25,10 +26,17 @@ export interface OktaEnvelopeLike {
 
 /**
  * One record of the input. `line` is the 1-based line number (JSON Lines), the 1-based index in the array (a JSON
- * array), or the line the document starts on (a single JSON object). `raw` is the record's text.
+ * array), or the line the document starts on (a single JSON object). `raw` is the record's text. `envelopeText` is the
+ * envelope as the pipeline receives it: the record's own text, or a raw event's text inside the envelope built for
+ * it; never re-serialised, so every digit and key of the event stays as written.
  */
 export type InputRecord =
-  | { readonly line: number; readonly envelope: OktaEnvelopeLike; readonly raw: string }
+  | {
+      readonly line: number;
+      readonly envelope: OktaEnvelopeLike;
+      readonly raw: string;
+      readonly envelopeText: string;
+    }
   | { readonly line: number; readonly error: string; readonly raw: string };
 
 export interface EventInputOptions {
@@ -137,8 +145,16 @@ function recordOf(line: number, raw: string, eventSource: string): InputRecord {
 
 function recordOfValue(line: number, value: unknown, raw: string, eventSource: string): InputRecord {
   const kind = toEnvelope(value, eventSource);
-  return 'envelope' in kind ? { line, envelope: kind.envelope, raw } : { line, error: kind.error, raw };
+  if (!('envelope' in kind)) return { line, error: kind.error, raw };
+  return { line, envelope: kind.envelope, raw, envelopeText: envelopeText(kind.envelope, value, raw) };
 }
+
+/** The envelope's text: the record's own when it is one; else the built envelope with the event's text as `detail`. */
+const envelopeText = (envelope: OktaEnvelopeLike, record: unknown, raw: string): string => {
+  if (envelope === record) return raw;
+  const { detail: _event, ...fields } = envelope;
+  return `${JSON.stringify(fields).slice(0, -1)},"detail":${raw.trim()}}`;
+};
 
 const parses = (text: string): boolean => {
   try {
@@ -184,8 +200,9 @@ function* documentRecords(lines: readonly string[], firstLine: number, eventSour
     yield recordOfValue(firstLine, value, text, eventSource);
     return;
   }
+  const texts = arrayElements(text) ?? [];
   for (const [index, item] of value.entries()) {
-    yield recordOfValue(index + 1, item, JSON.stringify(item), eventSource);
+    yield recordOfValue(index + 1, item, texts[index] ?? JSON.stringify(item), eventSource);
   }
 }
 

@@ -225,8 +225,10 @@ export class LocalPipeline {
 
   private countQuarantine(reason: string, line: number): void {
     this.counts.quarantined++;
-    // Group by the reason's first clause: "invalid System Log event in detail: published" rather than every value.
-    const kind = reason.split(/:\s/).slice(0, 2).join(': ');
+    // Group by the reason's first clause and the field it names, if any: "invalid System Log event in detail:
+    // published", "not JSON"; never by a part of the reason that quotes the input.
+    const [first = reason, second] = reason.split(/:\s/);
+    const kind = second !== undefined && /^[\w.[\]-]+$/.test(second) ? `${first}: ${second}` : first;
     const group = this.counts.quarantineReasons.get(kind) ?? { count: 0, lines: [] };
     group.count++;
     if (group.lines.length < LINES_PER_REASON) group.lines.push(line);

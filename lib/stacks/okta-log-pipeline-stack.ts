@@ -1,32 +1,26 @@
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { PipelineConfig } from '../config.ts';
 import { Alerting } from '../constructs/alerting.ts';
+import { grantObjectKeys } from '../constructs/archive-bucket.ts';
 import { PartnerEventBus } from '../constructs/partner-event-bus.ts';
 import { PipelineAlarms } from '../constructs/pipeline-alarms.ts';
 import { QueuedConsumer } from '../constructs/queued-consumer.ts';
 import { ScheduledFunction } from '../constructs/scheduled-function.ts';
+import { TableStreamFunction } from '../constructs/table-stream-function.ts';
 import type { CompiledAlertRule } from '../rules/types.ts';
 import { StatefulResources } from './stateful-resources.ts';
-
-/**
- * A grant on the objects under a key prefix is a wildcard resource by nature; cdk-nag names the finding after the
- * bucket's logical ID.
- */
-function acknowledgeObjectKeys(role: iam.IRole, bucket: s3.Bucket, keyPattern: string, why: string): void {
-  const logicalId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
-  Validations.of(role).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${keyPattern}]`,
-    reason: `${why} under ${keyPattern}, with generated keys; the grant is limited to that prefix and to the actions named.`,
-  });
-}
 
 const handlerEntry = (fn: string): string => fileURLToPath(new URL(`../../lambdas/${fn}/handler.ts`, import.meta.url));
 
 const INGEST_TIMEOUT = Duration.seconds(30);
+/** An ingest invocation that read the clock may still write up to its timeout later. */
+const SEAL_GUARD = INGEST_TIMEOUT.plus(Duration.seconds(60));
+/** The partition key of the sequencer's state item, the only item ingest may read. */
+const SEQUENCER_STATE_PK = 'sequencer';
 /** How far back the sequencer looks for windows it has not sealed yet. */
 const BACKFILL = Duration.days(1);
 
@@ -45,6 +39,7 @@ export class OktaLogPipelineStack extends Stack {
   public readonly partnerBus: PartnerEventBus;
   public readonly ingest: QueuedConsumer;
   public readonly sequencer: ScheduledFunction;
+  public readonly rescue: TableStreamFunction;
   public readonly alerting: Alerting;
   public readonly alarms: PipelineAlarms;
 
@@ -81,12 +76,31 @@ export class OktaLogPipelineStack extends Stack {
       batchSize: config.ingestBatchSize,
       maxBatchingWindow: Duration.seconds(config.ingestBatchWindowSeconds),
       logRetention: config.logRetentionDays,
-      environment: staging,
+      redriveRoleArn: config.redriveRoleArn,
+      environment: {
+        ...staging,
+        // Ingest accepts only envelopes of this source, delivered to this account.
+        EVENT_SOURCE_NAME: config.eventSourceName,
+        EXPECTED_ACCOUNT: this.account,
+      },
     });
     this.ingest.addEventRule(this.partnerBus.allEventsRule);
     eventsTable.grant(this.ingest.lambdaFunction, 'dynamodb:PutItem');
-    archiveBucket.grants.actionsOnObjectKeys(this.ingest.lambdaFunction, 'quarantine/*', 's3:PutObject');
-    acknowledgeObjectKeys(this.ingest.role, archiveBucket, 'quarantine/*', 'Ingest writes each rejected event');
+    // Ingest reads the sequencer's progress every few seconds, and no other item.
+    this.ingest.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem'],
+        resources: [eventsTable.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SEQUENCER_STATE_PK] } },
+      }),
+    );
+    grantObjectKeys(
+      archiveBucket,
+      this.ingest.role,
+      'quarantine/*',
+      ['s3:PutObject'],
+      'Ingest writes each rejected event',
+    );
 
     this.sequencer = new ScheduledFunction(compute, 'Sequencer', {
       entry: handlerEntry('sequencer'),
@@ -97,8 +111,7 @@ export class OktaLogPipelineStack extends Stack {
       logRetention: config.logRetentionDays,
       environment: {
         ...staging,
-        // An ingest invocation that read the clock may still write up to its timeout later.
-        SEAL_GUARD_SECONDS: String(INGEST_TIMEOUT.toSeconds() + 60),
+        SEAL_GUARD_SECONDS: String(SEAL_GUARD.toSeconds()),
         BACKFILL_SECONDS: String(BACKFILL.toSeconds()),
       },
     });
@@ -106,16 +119,19 @@ export class OktaLogPipelineStack extends Stack {
       this.sequencer.lambdaFunction,
       'dynamodb:Query',
       'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
     );
     // Get and put under archive/ only: no deletes, so the archive writer cannot remove archived versions.
-    archiveBucket.grants.actionsOnObjectKeys(
-      this.sequencer.lambdaFunction,
+    grantObjectKeys(
+      archiveBucket,
+      this.sequencer.role,
       'archive/*',
-      's3:GetObject',
-      's3:PutObject',
+      ['s3:GetObject', 's3:PutObject'],
+      "The sequencer writes each window's parts and manifest",
     );
     // Without s3:ListBucket, S3 answers a get of a missing object with 403 instead of NoSuchKey.
     iam.Grant.addToPrincipal({
@@ -123,12 +139,29 @@ export class OktaLogPipelineStack extends Stack {
       actions: ['s3:ListBucket'],
       resourceArns: [archiveBucket.bucketArn],
     });
-    acknowledgeObjectKeys(
-      this.sequencer.role,
-      archiveBucket,
-      'archive/*',
-      "The sequencer writes each window's parts and manifest",
-    );
+
+    // DynamoDB TTL may delete a staged event whose window the sequencer has not sealed (a sequencer stopped longer
+    // than dedupeRetentionDays). The stream hands each such item to the rescue function, which stages it again, so
+    // nothing is lost however long the sequencer is stopped. Only TTL deletions invoke it: the sequencer's own
+    // deletes are user deletions.
+    this.rescue = new TableStreamFunction(compute, 'Rescue', {
+      entry: handlerEntry('rescue'),
+      description: 'Stages again the staged events DynamoDB TTL deleted before their window was sealed',
+      table: eventsTable,
+      timeout: Duration.minutes(1),
+      logRetention: config.logRetentionDays,
+      environment: staging,
+      filters: [
+        lambda.FilterCriteria.filter({
+          eventName: lambda.FilterRule.isEqual('REMOVE'),
+          userIdentity: {
+            type: lambda.FilterRule.isEqual('Service'),
+            principalId: lambda.FilterRule.isEqual('dynamodb.amazonaws.com'),
+          },
+        }),
+      ],
+    });
+    eventsTable.grant(this.rescue.lambdaFunction, 'dynamodb:GetItem', 'dynamodb:PutItem');
 
     this.alerting = new Alerting(compute, 'Alerting', {
       entry: handlerEntry('alert'),
@@ -138,6 +171,9 @@ export class OktaLogPipelineStack extends Stack {
       claimsTable: this.stateful.alertClaimsTable.table,
       alertDedupeRetentionDays: config.alertDedupeRetentionDays,
       logRetention: config.logRetentionDays,
+      eventSourceName: config.eventSourceName,
+      quarantineBucket: archiveBucket,
+      redriveRoleArn: config.redriveRoleArn,
     });
 
     this.alarms = new PipelineAlarms(this, 'Alarms', {
@@ -146,12 +182,15 @@ export class OktaLogPipelineStack extends Stack {
       ingestFunction: this.ingest.lambdaFunction,
       sequencerFunction: this.sequencer.lambdaFunction,
       alertFunction: this.alerting.consumer.lambdaFunction,
+      rescueFunction: this.rescue.lambdaFunction,
+      windowSealDelay: Duration.seconds(config.windowSeconds + config.allowedLatenessSeconds).plus(SEAL_GUARD),
       silenceMinutes: config.silenceMinutes,
       deadLetterQueues: {
         Ingest: this.ingest.deadLetterQueue,
         IngestDelivery: this.ingest.targetDeadLetterQueue,
         Alert: this.alerting.consumer.deadLetterQueue,
         AlertDelivery: this.alerting.consumer.targetDeadLetterQueue,
+        Rescue: this.rescue.deadLetterQueue,
       },
     });
 

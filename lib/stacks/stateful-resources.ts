@@ -15,7 +15,10 @@ export interface StatefulResourcesProps {
  * construct paths, and so their logical IDs, do not move when the compute changes.
  */
 export class StatefulResources extends Construct {
-  /** Dedupe records and staged events, by `pk` and `sk`. */
+  /**
+   * Dedupe records and staged events, by `pk` and `sk`. Its stream hands items TTL deleted to the rescue function,
+   * which stages again any event whose window was not yet sealed.
+   */
   public readonly eventsTable: PipelineTable;
   /** One claim per (alert rule, event), so an alert is published once. */
   public readonly alertClaimsTable: PipelineTable;
@@ -29,6 +32,7 @@ export class StatefulResources extends Construct {
     super(scope, id);
     this.eventsTable = new PipelineTable(this, 'EventsTable', {
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
     });
     this.alertClaimsTable = new PipelineTable(this, 'AlertClaimsTable');
     this.archive = new ArchiveBucket(this, 'Archive', {

@@ -1,13 +1,21 @@
 import { fileURLToPath } from 'node:url';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { parseAlertQueueMessage } from '../../lambdas/alert/process-alert.ts';
-import { Alerting, alertInputTemplate, INPUT_TEMPLATE_MAX_CHARS } from '../../lib/constructs/alerting.ts';
+import {
+  Alerting,
+  alertInputTemplate,
+  alertRuleName,
+  alertRuleNamePrefix,
+  INPUT_TEMPLATE_MAX_CHARS,
+  RULE_NAME_MAX_CHARS,
+} from '../../lib/constructs/alerting.ts';
 import type { CompiledAlertRule } from '../../lib/rules/types.ts';
 import { fixtureEnvelope } from '../support/events.ts';
 
@@ -28,18 +36,32 @@ const alertRule = (id: string, overrides: Partial<CompiledAlertRule> = {}): Comp
 const deliver = (template: string, event: unknown): string =>
   template.replace('<aws.events.event.json>', JSON.stringify(event));
 
-const buildAlerting = (alertRules: readonly CompiledAlertRule[]) => {
+const buildAlerting = (alertRules: readonly CompiledAlertRule[], redriveRoleArn?: string) => {
   const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test');
+  const bus = new events.EventBus(stack, 'Bus', { eventSourceName: SOURCE });
+  const quarantineBucket = new s3.Bucket(stack, 'Archive');
   const alerting = new Alerting(stack, 'Alerting', {
     entry: ENTRY,
-    eventBus: new events.EventBus(stack, 'Bus', { eventSourceName: SOURCE }),
+    eventBus: bus,
     alertRules,
     alertTopic: new sns.Topic(stack, 'Topic'),
     claimsTable: new dynamodb.Table(stack, 'Claims', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
     }),
+    eventSourceName: SOURCE,
+    quarantineBucket,
+    redriveRoleArn,
   });
-  return { stack, alerting, template: Template.fromStack(stack) };
+  return { stack, bus, quarantineBucket, alerting, template: Template.fromStack(stack) };
+};
+
+/** The statements of the policy of one queue. */
+const statementsOfQueue = (template: Template, queue: IConstruct): Record<string, unknown>[] => {
+  const policies = Object.values(
+    template.findResources('AWS::SQS::QueuePolicy', { Properties: { Queues: [{ Ref: logicalIdOf(queue) }] } }),
+  );
+  expect(policies).toHaveLength(1);
+  return policies[0]?.Properties.PolicyDocument.Statement;
 };
 
 const logicalIdOf = (construct: IConstruct): string =>
@@ -102,6 +124,41 @@ describe('alertInputTemplate', () => {
   });
 });
 
+describe('alert rule names', () => {
+  it('start with the stack name and -alert-, which no CloudFormation-named rule of the stack can', () => {
+    expect(alertRuleNamePrefix('OktaLogPipeline')).toBe('OktaLogPipeline-alert-');
+    expect(alertRuleName('OktaLogPipeline-alert-', 'admin-role-granted')).toBe(
+      'OktaLogPipeline-alert-admin-role-granted',
+    );
+  });
+
+  it('cut a long stack name, keeping it apart from others by a hash', () => {
+    // Act
+    const first = alertRuleNamePrefix(`${'Okta'.repeat(10)}Prod`);
+    const second = alertRuleNamePrefix(`${'Okta'.repeat(10)}Test`);
+
+    // Assess
+    expect(first).toMatch(/^OktaOktaOktaOkt-[0-9a-f]{8}-alert-$/);
+    expect(second).not.toBe(first);
+  });
+
+  it('fit the 64 characters EventBridge allows, two long ids staying apart', () => {
+    // Prepare
+    const prefix = alertRuleNamePrefix('OktaLogPipeline');
+    const longId = (end: string) => `${'very-long-rule-id-'.repeat(3)}${end}`;
+
+    // Act
+    const names = [alertRuleName(prefix, longId('first')), alertRuleName(prefix, longId('second'))];
+
+    // Assess
+    for (const name of names) {
+      expect(name.length).toBe(RULE_NAME_MAX_CHARS);
+      expect(name).toMatch(/^OktaLogPipeline-alert-[a-z-]+-[0-9a-f]{8}$/);
+    }
+    expect(names[0]).not.toBe(names[1]);
+  });
+});
+
 describe('Alerting', () => {
   it('creates one rule per alert rule on the bus, all targeting the alert queue with the input transformer', () => {
     // Prepare
@@ -115,7 +172,8 @@ describe('Alerting', () => {
     for (const rule of rules) {
       const resource = template.toJSON().Resources[logicalIdOf(alerting.rules.get(rule.id) as IConstruct)];
       expect(resource.Properties).toMatchObject({
-        EventPattern: rule.pattern,
+        Name: `Test-alert-${rule.id}`,
+        EventPattern: { ...rule.pattern, account: [{ Ref: 'AWS::AccountId' }] },
         Description: `Alert rule ${rule.id} (${rule.severity}): ${rule.title}`,
         Targets: [
           {
@@ -141,17 +199,90 @@ describe('Alerting', () => {
     expect(idOfKept(alone)).toMatch(/^AlertingRuleskeptrule[0-9A-F]{8}$/);
   });
 
-  it('admits all rules of the bus with one queue policy statement, whatever the number of rules', () => {
-    // Act: SQS allows 20 statements per policy; one per rule would break at 20 rules.
-    const { alerting, template } = buildAlerting(Array.from({ length: 40 }, (_, i) => alertRule(`rule-${i}`)));
+  it("admits only this stack's alert rules, by name prefix, with the same statements whatever their number", () => {
+    // Act: SQS allows 20 statements and 8,192 bytes per policy; naming each rule would break at a few dozen rules.
+    const { alerting, bus, template } = buildAlerting(Array.from({ length: 40 }, (_, i) => alertRule(`rule-${i}`)));
 
     // Assess
+    const rulesOfThisStack = {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':events:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':rule/',
+          { Ref: logicalIdOf(bus) },
+          '/Test-alert-*',
+        ],
+      ],
+    };
     for (const queue of [alerting.consumer.queue, alerting.consumer.targetDeadLetterQueue]) {
-      const [policy] = Object.values(
-        template.findResources('AWS::SQS::QueuePolicy', { Properties: { Queues: [{ Ref: logicalIdOf(queue) }] } }),
-      );
-      expect(policy?.Properties.PolicyDocument.Statement).toHaveLength(2);
+      const queueArn = { 'Fn::GetAtt': [logicalIdOf(queue), 'Arn'] };
+      const statements = statementsOfQueue(template, queue);
+      expect(statements).toHaveLength(3);
+      expect(statements).toContainEqual({
+        Sid: 'AllowTheAdmittedRules',
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: queueArn,
+        Condition: { ArnLike: { 'aws:SourceArn': rulesOfThisStack } },
+      });
+      expect(statements).toContainEqual({
+        Sid: 'DenySendersOtherThanTheAdmittedRules',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sqs:SendMessage',
+        Resource: queueArn,
+        Condition: { ArnNotLike: { 'aws:SourceArn': rulesOfThisStack } },
+      });
     }
+  });
+
+  it('lets the redrive role past the deny on the alert queue, not on its target dead-letter queue', () => {
+    // Prepare
+    const role = 'arn:aws:iam::123456789012:role/ops/okta-redrive';
+
+    // Act
+    const { alerting, template } = buildAlerting([alertRule('one-rule')], role);
+
+    // Assess
+    const denyOf = (queue: IConstruct) =>
+      statementsOfQueue(template, queue).find((statement) => statement.Sid === 'DenySendersOtherThanTheAdmittedRules');
+    expect(denyOf(alerting.consumer.queue)?.Condition).toMatchObject({ ArnNotEquals: { 'aws:PrincipalArn': role } });
+    expect(denyOf(alerting.consumer.targetDeadLetterQueue)?.Condition).not.toHaveProperty('ArnNotEquals');
+  });
+
+  it('gives the alert function its source pin and quarantine, with PutObject under quarantine/ only', () => {
+    // Act
+    const { alerting, quarantineBucket, template } = buildAlerting([alertRule('one-rule')]);
+
+    // Assess
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          EVENT_SOURCE_NAME: SOURCE,
+          EXPECTED_ACCOUNT: { Ref: 'AWS::AccountId' },
+          QUARANTINE_BUCKET_NAME: { Ref: logicalIdOf(quarantineBucket) },
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: logicalIdOf(alerting.consumer.role) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 's3:PutObject',
+            Effect: 'Allow',
+            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalIdOf(quarantineBucket), 'Arn'] }, '/quarantine/*']] },
+          },
+        ]),
+      },
+    });
   });
 
   it('still deploys the alert queue and function with no alert rules', () => {

@@ -24,6 +24,9 @@ const FUNCTION_ENV = {
   ALERTS_TABLE_NAME: 'claims',
   ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:alerts',
   ALERT_DEDUPE_RETENTION_DAYS: '30',
+  EVENT_SOURCE_NAME: 'aws.partner/okta.com/acme/okta-logs',
+  EXPECTED_ACCOUNT: '123456789012',
+  QUARANTINE_BUCKET_NAME: 'archive',
 };
 
 describe('Lambda bundles', () => {
@@ -58,7 +61,8 @@ describe('Lambda bundles', () => {
       (resource): resource is { Type: string; Metadata: Record<string, string> } =>
         (resource as { Type: string }).Type === 'AWS::Lambda::Function',
     );
-    expect(functions).toHaveLength(3);
+    // ingest, sequencer, rescue, alert
+    expect(functions).toHaveLength(4);
     Object.assign(process.env, FUNCTION_ENV);
     for (const fn of functions) {
       const asset = join(OUTDIR, fn.Metadata['aws:asset:path'] ?? 'missing-asset-path');

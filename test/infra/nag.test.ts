@@ -67,7 +67,12 @@ describe('cdk-nag AwsSolutions checks', () => {
   });
 
   it('pass with every optional setting changed too', () => {
-    const { app } = buildPipeline({ archiveRetentionDays: '0', windowSeconds: '300', logRetentionDays: '3653' });
+    const { app } = buildPipeline({
+      archiveRetentionDays: '0',
+      windowSeconds: '300',
+      logRetentionDays: '3653',
+      redriveRoleArn: 'arn:aws:iam::123456789012:role/okta-redrive',
+    });
     app.synth();
     expect(findingsOf(app)).toEqual([]);
   });
@@ -92,11 +97,14 @@ describe('cdk-nag AwsSolutions checks', () => {
     // Assess
     expect(acknowledgments.map(({ construct, id }) => `${id} on ${construct.node.path}`).sort()).toEqual([
       'AwsSolutions-IAM5[Action::kms:GenerateDataKey*] on OktaLogPipeline/Compute/Alerting/Consumer/Handler/Role',
+      'AwsSolutions-IAM5[Resource::*] on OktaLogPipeline/Compute/Rescue/Handler/Role',
       'AwsSolutions-IAM5[Resource::<StatefulArchive7D3A05C0.Arn>/archive/*] on OktaLogPipeline/Compute/Sequencer/Handler/Role',
+      'AwsSolutions-IAM5[Resource::<StatefulArchive7D3A05C0.Arn>/quarantine/*] on OktaLogPipeline/Compute/Alerting/Consumer/Handler/Role',
       'AwsSolutions-IAM5[Resource::<StatefulArchive7D3A05C0.Arn>/quarantine/*] on OktaLogPipeline/Compute/Ingest/Handler/Role',
       'AwsSolutions-S1 on OktaLogPipeline/Stateful/Archive/AccessLogs',
       'AwsSolutions-SQS3 on OktaLogPipeline/Compute/Alerting/Consumer/TargetDeadLetterQueue',
       'AwsSolutions-SQS3 on OktaLogPipeline/Compute/Ingest/TargetDeadLetterQueue',
+      'AwsSolutions-SQS3 on OktaLogPipeline/Compute/Rescue/DeadLetterQueue',
     ]);
     for (const { construct, reason } of acknowledgments) {
       expect(Stack.isStack(construct) || Stage.isStage(construct)).toBe(false);

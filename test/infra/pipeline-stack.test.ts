@@ -8,6 +8,8 @@ import type { CompiledAlertRule } from '../../lib/rules/types.ts';
 import { OktaLogPipelineStack } from '../../lib/stacks/okta-log-pipeline-stack.ts';
 
 const SOURCE = 'aws.partner/okta.com/acme/okta-logs';
+const REDRIVE_ROLE = 'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Operator_0123abcd';
+const THIS_ACCOUNT = { Ref: 'AWS::AccountId' };
 
 /** The app as `cdk synth` builds it (cdk.json context), minus esbuild bundling. */
 const newApp = () =>
@@ -78,7 +80,7 @@ describe('OktaLogPipelineStack', () => {
     it('routes every System Log event of the source to the ingest queue, with a DLQ on the target', () => {
       template.hasResourceProperties('AWS::Events::Rule', {
         EventBusName: ref(stack.partnerBus.eventBus),
-        EventPattern: { source: [SOURCE], 'detail-type': ['SystemLog'] },
+        EventPattern: { source: [SOURCE], 'detail-type': ['SystemLog'], account: [THIS_ACCOUNT] },
         Targets: [
           {
             Arn: arnOf(stack.ingest.queue),
@@ -106,6 +108,7 @@ describe('OktaLogPipelineStack', () => {
         stack.ingest.targetDeadLetterQueue,
         stack.alerting.consumer.deadLetterQueue,
         stack.alerting.consumer.targetDeadLetterQueue,
+        stack.rescue.deadLetterQueue,
       ]) {
         expect(template.toJSON().Resources[idOf(dlq)].Properties.MessageRetentionPeriod).toBe(14 * 86_400);
       }
@@ -113,13 +116,13 @@ describe('OktaLogPipelineStack', () => {
 
     it('encrypts every queue with SQS-managed keys, which EventBridge can deliver to', () => {
       const queues = Object.values(template.findResources('AWS::SQS::Queue'));
-      expect(queues).toHaveLength(6);
+      expect(queues).toHaveLength(7);
       for (const queue of queues) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     });
 
-    it('denies non-TLS access to every queue and admits only rules of the partner bus', () => {
+    it('denies non-TLS access to every queue', () => {
       const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
-      expect(policies).toHaveLength(6);
+      expect(policies).toHaveLength(7);
       for (const policy of policies) {
         expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
           expect.objectContaining({
@@ -129,25 +132,84 @@ describe('OktaLogPipelineStack', () => {
           }),
         );
       }
-      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-        Queues: [ref(stack.ingest.queue)],
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({
-              Effect: 'Allow',
-              Principal: { Service: 'events.amazonaws.com' },
-              Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
-              Condition: {
-                ArnLike: {
-                  'aws:SourceArn': {
-                    'Fn::Join': ['', Match.arrayWith([':rule/', ref(stack.partnerBus.eventBus), '/*'])],
-                  },
-                },
+    });
+
+    it('admits to the ingest queue and its target DLQ only the ingest rule, and denies every other sender', () => {
+      const ingestRule = arnOf(stack.partnerBus.allEventsRule);
+      for (const queue of [stack.ingest.queue, stack.ingest.targetDeadLetterQueue]) {
+        template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+          Queues: [ref(queue)],
+          PolicyDocument: {
+            Statement: [
+              Match.objectLike({ Action: 'sqs:*' }),
+              {
+                Sid: 'DenySendersOtherThanTheAdmittedRules',
+                Effect: 'Deny',
+                Principal: '*',
+                Action: 'sqs:SendMessage',
+                Resource: arnOf(queue),
+                Condition: { ArnNotEquals: { 'aws:SourceArn': ingestRule } },
               },
-            }),
-          ]),
-        },
-      });
+              {
+                Sid: 'AllowTheAdmittedRules',
+                Effect: 'Allow',
+                Principal: { Service: 'events.amazonaws.com' },
+                Action: 'sqs:SendMessage',
+                Resource: arnOf(queue),
+                Condition: { ArnEquals: { 'aws:SourceArn': ingestRule } },
+              },
+            ],
+          },
+        });
+      }
+    });
+
+    it("admits to the alert queue and its target DLQ only rules named with this stack's alert prefix", () => {
+      for (const queue of [stack.alerting.consumer.queue, stack.alerting.consumer.targetDeadLetterQueue]) {
+        const statements =
+          template.toJSON().Resources[idOf(queue.node.findChild('Policy'))].Properties.PolicyDocument.Statement;
+        const rulesOfThisStack = {
+          'Fn::Join': ['', Match.arrayWith([':rule/', ref(stack.partnerBus.eventBus), '/OktaLogPipeline-alert-*'])],
+        };
+        template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+          Queues: [ref(queue)],
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({
+                Effect: 'Deny',
+                Principal: '*',
+                Action: 'sqs:SendMessage',
+                Condition: { ArnNotLike: { 'aws:SourceArn': rulesOfThisStack } },
+              }),
+              Match.objectLike({
+                Effect: 'Allow',
+                Principal: { Service: 'events.amazonaws.com' },
+                Action: 'sqs:SendMessage',
+                Condition: { ArnLike: { 'aws:SourceArn': rulesOfThisStack } },
+              }),
+            ]),
+          },
+        });
+        expect(statements).toHaveLength(3);
+      }
+    });
+
+    it('lets the configured redrive role past the deny on the ingest and alert queues only', () => {
+      const { stack: withRole, template: withRoleTemplate } = build({ redriveRoleArn: REDRIVE_ROLE });
+      const denyOf = (queue: IConstruct) =>
+        withRoleTemplate
+          .toJSON()
+          .Resources[idOf(queue.node.findChild('Policy'))].Properties.PolicyDocument.Statement.find(
+            (statement: { Sid?: string }) => statement.Sid === 'DenySendersOtherThanTheAdmittedRules',
+          );
+      for (const queue of [withRole.ingest.queue, withRole.alerting.consumer.queue]) {
+        expect(denyOf(queue).Condition.ArnNotEquals['aws:PrincipalArn']).toBe(REDRIVE_ROLE);
+      }
+      for (const queue of [withRole.ingest.targetDeadLetterQueue, withRole.alerting.consumer.targetDeadLetterQueue]) {
+        expect(JSON.stringify(denyOf(queue))).not.toContain('aws:PrincipalArn');
+      }
+      // Without the key, nobody is excepted.
+      expect(JSON.stringify(template.findResources('AWS::SQS::QueuePolicy'))).not.toContain('aws:PrincipalArn');
     });
 
     it('invokes the ingest function in batches from config and reports partial batch failures', () => {
@@ -180,7 +242,7 @@ describe('OktaLogPipelineStack', () => {
   describe('functions', () => {
     it('runs every function on Node.js 24, ARM, with its own log group', () => {
       const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-      expect(functions).toHaveLength(3);
+      expect(functions).toHaveLength(4);
       for (const fn of functions) {
         expect(fn.Properties).toMatchObject({
           Runtime: 'nodejs24.x',
@@ -194,7 +256,7 @@ describe('OktaLogPipelineStack', () => {
         });
       }
       const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-      expect(logGroups).toHaveLength(3);
+      expect(logGroups).toHaveLength(4);
       for (const group of logGroups) expect(group.Properties.RetentionInDays).toBe(90);
     });
 
@@ -217,6 +279,8 @@ describe('OktaLogPipelineStack', () => {
             ALLOWED_LATENESS_SECONDS: '120',
             WINDOW_SHARDS: '8',
             DEDUPE_RETENTION_DAYS: '7',
+            EVENT_SOURCE_NAME: SOURCE,
+            EXPECTED_ACCOUNT: THIS_ACCOUNT,
           }),
         },
       });
@@ -264,7 +328,48 @@ describe('OktaLogPipelineStack', () => {
             ALERTS_TABLE_NAME: ref(stack.stateful.alertClaimsTable),
             ALERT_TOPIC_ARN: ref(stack.stateful.alertTopic),
             ALERT_DEDUPE_RETENTION_DAYS: '45',
+            EVENT_SOURCE_NAME: SOURCE,
+            EXPECTED_ACCOUNT: THIS_ACCOUNT,
+            QUARANTINE_BUCKET_NAME: ref(stack.stateful.archive),
           }),
+        },
+      });
+    });
+
+    it('runs the rescue function on TTL deletions from the events table stream only, with the staging settings', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: 'Stages again the staged events DynamoDB TTL deleted before their window was sealed',
+        Timeout: 60,
+        ReservedConcurrentExecutions: Match.absent(),
+        Environment: {
+          Variables: Match.objectLike({
+            EVENTS_TABLE_NAME: ref(stack.stateful.eventsTable),
+            ARCHIVE_BUCKET_NAME: ref(stack.stateful.archive),
+            WINDOW_SECONDS: '60',
+            ALLOWED_LATENESS_SECONDS: '120',
+            WINDOW_SHARDS: '8',
+            DEDUPE_RETENTION_DAYS: '7',
+          }),
+        },
+      });
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [idOf(stack.stateful.eventsTable), 'StreamArn'] },
+        FunctionName: ref(stack.rescue.lambdaFunction),
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 100,
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        DestinationConfig: { OnFailure: { Destination: arnOf(stack.rescue.deadLetterQueue) } },
+        FilterCriteria: {
+          Filters: [
+            {
+              Pattern: JSON.stringify({
+                eventName: ['REMOVE'],
+                userIdentity: { type: ['Service'], principalId: ['dynamodb.amazonaws.com'] },
+              }),
+            },
+          ],
         },
       });
     });
@@ -309,11 +414,17 @@ describe('OktaLogPipelineStack', () => {
       return policies[0]?.Properties.PolicyDocument.Statement;
     };
 
-    it('lets ingest only PutItem on the events table and PutObject under quarantine/', () => {
+    it("lets ingest only PutItem on the events table, GetItem the sequencer's state, PutObject in quarantine/", () => {
       expect(statementsOf(stack.ingest.role)).toEqual([
         logStatement(stack.ingest.pipelineFunction.logGroup),
         queueConsumerStatement(stack.ingest.queue),
         { Action: 'dynamodb:PutItem', Effect: 'Allow', Resource: arnOf(stack.stateful.eventsTable) },
+        {
+          Action: 'dynamodb:GetItem',
+          Effect: 'Allow',
+          Resource: arnOf(stack.stateful.eventsTable),
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['sequencer'] } },
+        },
         { Action: 's3:PutObject', Effect: 'Allow', Resource: objectsUnder('quarantine/*') },
       ]);
     });
@@ -323,6 +434,8 @@ describe('OktaLogPipelineStack', () => {
         logStatement(stack.sequencer.pipelineFunction.logGroup),
         {
           Action: [
+            'dynamodb:BatchGetItem',
+            'dynamodb:BatchWriteItem',
             'dynamodb:DeleteItem',
             'dynamodb:GetItem',
             'dynamodb:PutItem',
@@ -352,6 +465,31 @@ describe('OktaLogPipelineStack', () => {
           Effect: 'Allow',
           Resource: arnOf(stack.stateful.alertTopic.key),
         },
+        { Action: 's3:PutObject', Effect: 'Allow', Resource: objectsUnder('quarantine/*') },
+      ]);
+    });
+
+    it('lets the rescue function read its stream, get and put events table items, and report failed batches', () => {
+      const stream = { 'Fn::GetAtt': [idOf(stack.stateful.eventsTable), 'StreamArn'] };
+      expect(statementsOf(stack.rescue.role)).toEqual([
+        logStatement(stack.rescue.pipelineFunction.logGroup),
+        {
+          Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+          Effect: 'Allow',
+          Resource: arnOf(stack.rescue.deadLetterQueue),
+        },
+        // ListStreams has no resource-level permissions.
+        { Action: 'dynamodb:ListStreams', Effect: 'Allow', Resource: '*' },
+        {
+          Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+          Effect: 'Allow',
+          Resource: stream,
+        },
+        {
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+          Effect: 'Allow',
+          Resource: arnOf(stack.stateful.eventsTable),
+        },
       ]);
     });
   });
@@ -373,13 +511,15 @@ describe('OktaLogPipelineStack', () => {
           SSESpecification: { SSEEnabled: true },
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
           DeletionProtectionEnabled: true,
+          // The rescue function reads TTL deletions from it.
+          StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
         },
         DeletionPolicy: 'Retain',
         UpdateReplacePolicy: 'Retain',
       });
     });
 
-    it('keys the alert claims table by pk alone, with the same protections', () => {
+    it('keys the alert claims table by pk alone, with the same protections and no stream', () => {
       template.hasResource('AWS::DynamoDB::Table', {
         Properties: {
           KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
@@ -387,6 +527,7 @@ describe('OktaLogPipelineStack', () => {
           TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
           SSESpecification: { SSEEnabled: true },
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          StreamSpecification: Match.absent(),
         },
         DeletionPolicy: 'Retain',
       });
@@ -497,18 +638,33 @@ describe('OktaLogPipelineStack', () => {
       }
     });
 
-    it('lets CloudWatch alarms of this account use the operations topic and its key', () => {
-      template.hasResourceProperties('AWS::KMS::Key', {
-        KeyPolicy: {
-          Statement: Match.arrayWith([
-            {
-              Effect: 'Allow',
-              Principal: { Service: 'cloudwatch.amazonaws.com' },
-              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-              Resource: '*',
-            },
-          ]),
+    it('lets only CloudWatch alarms of this account use the operations topic and its key', () => {
+      const fromAlarmsOfThisAccount = {
+        ArnLike: {
+          'aws:SourceArn': {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':cloudwatch:',
+                { Ref: 'AWS::Region' },
+                ':',
+                THIS_ACCOUNT,
+                ':alarm:*',
+              ],
+            ],
+          },
         },
+        StringEquals: { 'aws:SourceAccount': THIS_ACCOUNT },
+      };
+      const key = template.toJSON().Resources[idOf(stack.stateful.operationsTopic.key)];
+      expect(key.Properties.KeyPolicy.Statement).toContainEqual({
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: fromAlarmsOfThisAccount,
       });
       template.hasResourceProperties('AWS::SNS::TopicPolicy', {
         Topics: [ref(stack.stateful.operationsTopic)],
@@ -518,11 +674,23 @@ describe('OktaLogPipelineStack', () => {
               Effect: 'Allow',
               Principal: { Service: 'cloudwatch.amazonaws.com' },
               Action: 'sns:Publish',
-              Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }),
+              Condition: fromAlarmsOfThisAccount,
             }),
           ]),
         },
       });
+    });
+
+    it('conditions every service principal in a key policy on the source account and ARN', () => {
+      for (const key of Object.values(template.findResources('AWS::KMS::Key'))) {
+        for (const statement of key.Properties.KeyPolicy.Statement) {
+          if (statement.Principal.Service === undefined) continue;
+          expect(statement.Condition).toMatchObject({
+            ArnLike: { 'aws:SourceArn': expect.anything() },
+            StringEquals: { 'aws:SourceAccount': THIS_ACCOUNT },
+          });
+        }
+      }
     });
 
     it('does not let CloudWatch use the alert key', () => {
@@ -544,11 +712,19 @@ describe('OktaLogPipelineStack', () => {
   });
 
   describe('alert rules', () => {
-    it('creates one rule on the partner bus per alert rule, with its pattern', () => {
+    it('creates one rule per alert rule on the partner bus, named with the prefix, pinned to this account', () => {
       // ingest + sequencer schedule + one per alert rule
       template.resourceCountIs('AWS::Events::Rule', 2 + ALERT_RULES.length);
       for (const alertRule of ALERT_RULES) {
+        expect(
+          template.toJSON().Resources[idOf(stack.alerting.rules.get(alertRule.id) as IConstruct)].Properties
+            .EventPattern,
+        ).toEqual({
+          ...alertRule.pattern,
+          account: [THIS_ACCOUNT],
+        });
         template.hasResourceProperties('AWS::Events::Rule', {
+          Name: `OktaLogPipeline-alert-${alertRule.id}`,
           EventBusName: ref(stack.partnerBus.eventBus),
           EventPattern: alertRule.pattern,
           Targets: [
@@ -606,8 +782,9 @@ describe('OktaLogPipelineStack', () => {
         Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [idOf(stack.ingest.queue), 'QueueName'] } }],
         Statistic: 'Sum',
         Period: 60,
-        EvaluationPeriods: 30,
-        DatapointsToAlarm: 30,
+        // Half a day by default, so a quiet org is not paged at night.
+        EvaluationPeriods: 720,
+        DatapointsToAlarm: 720,
         ComparisonOperator: 'LessThanThreshold',
         Threshold: 1,
         TreatMissingData: 'breaching',
@@ -623,13 +800,20 @@ describe('OktaLogPipelineStack', () => {
       });
     });
 
-    it('raises an alarm for any message in each of the four dead-letter queues', () => {
-      expect([...stack.alarms.deadLetters.keys()]).toEqual(['Ingest', 'IngestDelivery', 'Alert', 'AlertDelivery']);
+    it('raises an alarm for any message in each of the five dead-letter queues', () => {
+      expect([...stack.alarms.deadLetters.keys()]).toEqual([
+        'Ingest',
+        'IngestDelivery',
+        'Alert',
+        'AlertDelivery',
+        'Rescue',
+      ]);
       const dlqs = [
         stack.ingest.deadLetterQueue,
         stack.ingest.targetDeadLetterQueue,
         stack.alerting.consumer.deadLetterQueue,
         stack.alerting.consumer.targetDeadLetterQueue,
+        stack.rescue.deadLetterQueue,
       ];
       for (const [index, alarm] of [...stack.alarms.deadLetters.values()].entries()) {
         const dlq = dlqs[index];
@@ -659,11 +843,12 @@ describe('OktaLogPipelineStack', () => {
       });
     });
 
-    it('raises an alarm for any ingest, sequencer or alert function error', () => {
+    it('raises an alarm for any ingest, sequencer, alert or rescue function error', () => {
       for (const [alarm, fn] of [
         [stack.alarms.ingestErrors, stack.ingest.lambdaFunction],
         [stack.alarms.sequencerErrors, stack.sequencer.lambdaFunction],
         [stack.alarms.alertErrors, stack.alerting.consumer.lambdaFunction],
+        [stack.alarms.rescueErrors, stack.rescue.lambdaFunction],
       ] as const) {
         expect(alarmOf(alarm)).toMatchObject({
           Namespace: 'AWS/Lambda',
@@ -689,8 +874,76 @@ describe('OktaLogPipelineStack', () => {
       });
     });
 
+    it('raises sequencer lag when the oldest unsealed window is overdue, or when the sequencer stops reporting', () => {
+      expect(alarmOf(stack.alarms.sequencerLag)).toMatchObject({
+        Namespace: 'OktaLogPipeline',
+        MetricName: 'OldestUnsealedWindowAgeSeconds',
+        Dimensions: [{ Name: 'service', Value: 'okta-log-pipeline' }],
+        Statistic: 'Maximum',
+        Period: 60,
+        ComparisonOperator: 'GreaterThanThreshold',
+        // window 60 s + lateness 120 s + seal guard 90 s + 10 minutes
+        Threshold: 60 + 120 + 90 + 600,
+        EvaluationPeriods: 5,
+        DatapointsToAlarm: 5,
+        TreatMissingData: 'breaching',
+        ...toOperations(),
+      });
+      expect(alarmOf(stack.alarms.sequencerLag).AlarmDescription).toMatch(/schedule rule.*reserved concurrency/);
+    });
+
+    it('moves the sequencer lag threshold with the window layout', () => {
+      const { stack: tuned, template: tunedTemplate } = build({ windowSeconds: '300', allowedLatenessSeconds: '900' });
+      expect(tunedTemplate.toJSON().Resources[idOf(tuned.alarms.sequencerLag)].Properties.Threshold).toBe(
+        300 + 900 + 90 + 600,
+      );
+    });
+
+    it('raises an alarm while any window is set aside, saying where to read why', () => {
+      expect(alarmOf(stack.alarms.windowsSetAside)).toMatchObject({
+        Namespace: 'OktaLogPipeline',
+        MetricName: 'SetAsideWindows',
+        Dimensions: [{ Name: 'service', Value: 'okta-log-pipeline' }],
+        Statistic: 'Maximum',
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+        TreatMissingData: 'notBreaching',
+        ...toOperations(),
+      });
+      expect(alarmOf(stack.alarms.windowsSetAside).AlarmDescription).toContain("pk 'set-aside'");
+    });
+
+    it('raises an alarm for any record ingest or the alert function reports as failed', () => {
+      for (const [alarm, metricName] of [
+        [stack.alarms.ingestRecordsFailed, 'IngestRecordsFailed'],
+        [stack.alarms.alertRecordsFailed, 'AlertRecordsFailed'],
+      ] as const) {
+        expect(alarmOf(alarm)).toMatchObject({
+          Namespace: 'OktaLogPipeline',
+          MetricName: metricName,
+          Dimensions: [{ Name: 'service', Value: 'okta-log-pipeline' }],
+          Statistic: 'Sum',
+          ComparisonOperator: 'GreaterThanThreshold',
+          Threshold: 0,
+          ...toOperations(),
+        });
+      }
+    });
+
+    it('raises an alarm when the rescue function is 6 hours behind a stream that keeps records for 24', () => {
+      expect(alarmOf(stack.alarms.rescueIteratorAge)).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'IteratorAge',
+        Dimensions: [{ Name: 'FunctionName', Value: ref(stack.rescue.lambdaFunction) }],
+        Statistic: 'Maximum',
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 6 * 3_600_000,
+        ...toOperations(),
+      });
+    });
+
     it('has exactly these alarms', () => {
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 17);
     });
   });
 

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
@@ -7,13 +9,19 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAlertBatchHandler } from '../../lambdas/alert/alert-records.ts';
 import { createSnsAlertPublisher } from '../../lambdas/alert/sns-publisher.ts';
 import { alertClaimKey, createDynamoAlertClaims } from '../../lambdas/shared/dynamo-alert-claims.ts';
-import { createKeyTable } from '../../lib/local/stand-ins.ts';
+import { S3ArchiveStore } from '../../lambdas/shared/s3-archive-store.ts';
+import { createKeyTable, standInClientConfig } from '../../lib/local/stand-ins.ts';
 import { compileRules } from '../../lib/rules/compile.ts';
 import { loadRules } from '../../lib/rules/load.ts';
 import { type DynamoStandIn, type MessagingStandIn, startDynamo, startMessaging } from '../support/stand-ins.ts';
 
 const SOURCE = 'aws.partner/okta.com/acme/okta-logs';
+/** The account of the recorded envelopes (test/fixtures/rule-cases). */
+const ACCOUNT = '111122223333';
 const TABLE = 'alert-claims';
+const BUCKET = 'archive';
+/** The start of uuids no test claims before the one that uses them. */
+const UNCLAIMED = 'c6ed294a-fef4-11ed-a5b1-bbb7c1de1a1';
 const NOW = Date.parse('2026-11-02T10:00:00.000Z');
 const RETENTION_DAYS = 30;
 
@@ -68,9 +76,12 @@ describe('alert Lambda against DynamoDB and SNS stand-ins', () => {
   let messaging: MessagingStandIn;
   let topicArn: string;
   let inboxUrl: string;
+  let s3: S3Client;
 
   beforeAll(async () => {
     [dynamo, messaging] = await Promise.all([startDynamo(), startMessaging()]);
+    s3 = new S3Client({ ...standInClientConfig(messaging.endpoint), forcePathStyle: true, maxAttempts: 1 });
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     await createKeyTable(dynamo.client, TABLE, { sortKey: false });
     const topic = await messaging.sns.send(new CreateTopicCommand({ Name: 'okta-alerts' }));
     const queue = await messaging.sqs.send(new CreateQueueCommand({ QueueName: 'alert-inbox' }));
@@ -91,6 +102,7 @@ describe('alert Lambda against DynamoDB and SNS stand-ins', () => {
   });
 
   afterAll(async () => {
+    s3?.destroy();
     await Promise.all([dynamo?.stop(), messaging?.stop()]);
   });
 
@@ -98,7 +110,7 @@ describe('alert Lambda against DynamoDB and SNS stand-ins', () => {
     messaging.server.reset();
   });
 
-  const handlerFor = (topic: string) =>
+  const handlerFor = (topic: string, metrics?: Metrics) =>
     createAlertBatchHandler({
       claims: createDynamoAlertClaims({
         client: dynamo.client,
@@ -107,8 +119,22 @@ describe('alert Lambda against DynamoDB and SNS stand-ins', () => {
         now: () => NOW,
       }),
       publisher: createSnsAlertPublisher({ client: messaging.sns, topicArn: topic }),
+      quarantine: new S3ArchiveStore(s3, BUCKET),
+      pin: { source: SOURCE, account: ACCOUNT },
       now: () => NOW,
+      ...(metrics === undefined ? {} : { metrics }),
     });
+
+  /** Every quarantine record in the stand-in bucket, by key. */
+  const quarantined = async (): Promise<Map<string, { reason: string; raw: string; origin: unknown }>> => {
+    const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'quarantine/' }));
+    const records = new Map<string, { reason: string; raw: string; origin: unknown }>();
+    for (const { Key } of Contents) {
+      const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
+      records.set(Key ?? '', JSON.parse((await object.Body?.transformToString()) ?? '{}'));
+    }
+    return records;
+  };
 
   /** Every SNS envelope that reached the inbox so far. */
   const delivered = async (): Promise<SnsEnvelope[]> => {
@@ -242,5 +268,104 @@ describe('alert Lambda against DynamoDB and SNS stand-ins', () => {
 
     // Assess
     expect(envelopes).toHaveLength(1);
+  });
+
+  it('quarantines messages from a forged source, another account or another detail-type, and publishes none', async () => {
+    // Prepare: an event no earlier test claimed, so a missing claim means nothing was attempted.
+    const recorded = recordedMatch('admin-role-granted-to-user');
+    const envelope = { ...recorded, detail: { ...recorded.detail, uuid: 'c6ed294a-fef4-11ed-a5b1-bbb7c1de1a01' } };
+    const forged = [
+      { ...envelope, source: 'aws.partner/okta.com/mallory/okta-logs' },
+      { ...envelope, account: '999999999999' },
+      { ...envelope, 'detail-type': 'SystemLogs' },
+    ].map((changed) => alertQueueBody('admin-role-granted-to-user', changed));
+    const handle = handlerFor(topicArn);
+
+    // Act
+    const event = sqsEvent(...forged);
+    const response = await handle(event);
+    const envelopes = await delivered();
+    const records = await quarantined();
+    const claim = await dynamo.client.send(
+      new GetItemCommand({
+        TableName: TABLE,
+        Key: { pk: { S: alertClaimKey('admin-role-granted-to-user', envelope.detail.uuid) } },
+      }),
+    );
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(envelopes).toEqual([]);
+    expect(claim.Item).toBeUndefined();
+    const ids = event.Records.map((record) => record.messageId);
+    expect([...records.keys()].sort()).toEqual(ids.map((id) => `quarantine/dt=2026-11-02/alert-${id}.json`).sort());
+    expect(ids.map((id) => records.get(`quarantine/dt=2026-11-02/alert-${id}.json`))).toEqual([
+      {
+        reason: `not from the pinned source: source: must be ${SOURCE}`,
+        origin: { id: `alert-${ids[0]}`, queue: 'alert', messageId: ids[0] },
+        raw: forged[0],
+        receivedAt: '2026-11-02T10:00:00.000Z',
+      },
+      expect.objectContaining({ reason: `not from the pinned source: account: must be ${ACCOUNT}`, raw: forged[1] }),
+      expect.objectContaining({
+        reason: expect.stringContaining('not an alert-queue message: event.detail-type:'),
+        raw: forged[2],
+      }),
+    ]);
+  });
+
+  it('reports every record of a batch whose publishes all fail, and counts them in AlertRecordsFailed', async () => {
+    // Prepare
+    const bodies = ['mfa-factors-reset', 'api-token-created', 'log-stream-deactivated'].map((ruleId, i) => {
+      const envelope = recordedMatch(ruleId);
+      // Events no earlier test claimed: a claimed one would be a duplicate, not a publish.
+      return alertQueueBody(ruleId, { ...envelope, detail: { ...envelope.detail, uuid: `${UNCLAIMED}${i}` } });
+    });
+    const metrics = new Metrics({ namespace: 'AlertTest', serviceName: 'alert-test' });
+    const broken = handlerFor(topicArn.replace(/okta-alerts$/, 'no-such-topic'), metrics);
+
+    // Act
+    const event = sqsEvent(...bodies);
+    const response = await broken(event);
+    const envelopes = await delivered();
+
+    // Assess
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(
+      event.Records.map((record) => record.messageId).sort(),
+    );
+    expect(envelopes).toEqual([]);
+    expect(metrics.serializeMetrics()).toMatchObject({ AlertRecordsFailed: [1, 1, 1] });
+    expect(await quarantined()).toEqual(new Map());
+  });
+
+  it('publishes, within the SNS limit, an alert for an event whose fields have unexpected shapes', async () => {
+    // Prepare
+    const envelope = recordedMatch('admin-role-granted-to-user');
+    const detail = {
+      ...envelope.detail,
+      uuid: 'c6ed294a-fef4-11ed-a5b1-bbb7c1de1a99',
+      actor: { id: 1, alternateId: 'bob@acme.com\nOutcome:  FAILURE', displayName: 42 },
+      target: { id: '00u2', type: 'User', alternateId: 'jane@acme.com', displayName: 'Jane\u202e' },
+      client: { geographicalContext: { geolocation: { lat: '41.1', lon: null } } },
+      outcome: { result: 'SUCCESS', reason: { code: 7 } },
+      debugContext: { debugData: { filler: '张😀\u001b'.repeat(30_000) } },
+    };
+    const body = alertQueueBody('admin-role-granted-to-user', { ...envelope, detail });
+    const handle = handlerFor(topicArn);
+
+    // Act
+    const response = await handle(sqsEvent(body));
+    const envelopes = await delivered();
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(envelopes).toHaveLength(1);
+    const [sns] = envelopes;
+    expect(sns?.Subject).toBe('[HIGH] Okta: Admin role granted to jane@acme.com by bob@acme.com\\nOutcome: FAILURE');
+    const text: string = JSON.parse(sns?.Message ?? '{}').default;
+    expect(text).toContain('Who:      42 <bob@acme.com\\nOutcome:  FAILURE>\n');
+    expect(text).toContain('To whom:  Jane\\u202e <jane@acme.com> (User)\n');
+    expect(text).toMatch(/the archive holds the whole event, uuid c6ed294a-fef4-11ed-a5b1-bbb7c1de1a99\)$/);
+    expect(sqsPayload(sns as SnsEnvelope)).toMatchObject({ uuid: detail.uuid, event: null, eventLeftOut: true });
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
@@ -17,7 +18,9 @@ import { type DynamoStandIn, type MessagingStandIn, startDynamo, startMessaging 
 let dynamo: DynamoStandIn;
 let fauxqs: MessagingStandIn;
 let s3: S3Client;
-const SOURCE = 'aws.partner/okta.com/acme/okta-logs';
+/** The source and account of the recorded envelope the generated events copy: the stack's pinned ones here. */
+const FIXTURE_SOURCE = 'aws.partner/okta.com/evership/evershipsecuritylake';
+const FIXTURE_ACCOUNT = '999999999999';
 const table = `events-${randomUUID()}`;
 const bucket = `archive-${randomUUID()}`;
 const context = {
@@ -46,8 +49,11 @@ beforeAll(async () => {
   vi.stubEnv('ALLOWED_LATENESS_SECONDS', '120');
   vi.stubEnv('WINDOW_SHARDS', '4');
   vi.stubEnv('DEDUPE_RETENTION_DAYS', '7');
-  vi.stubEnv('SEAL_GUARD_SECONDS', '90');
-  vi.stubEnv('BACKFILL_SECONDS', '3600');
+  // Each sequencer run here follows ingest with no writes in flight, so it may seal what it closes.
+  vi.stubEnv('SEAL_GUARD_SECONDS', '0');
+  vi.stubEnv('EVENT_SOURCE_NAME', FIXTURE_SOURCE);
+  vi.stubEnv('EXPECTED_ACCOUNT', FIXTURE_ACCOUNT);
+  vi.stubEnv('QUARANTINE_BUCKET_NAME', bucket);
 });
 afterAll(async () => {
   vi.unstubAllEnvs();
@@ -90,17 +96,25 @@ const capturingStdout = async <T>(run: () => Promise<T>): Promise<{ result: T; s
 
 describe('deployed handlers on the stand-ins', () => {
   it('ingest stages, dedupes and quarantines a batch; the sequencer archives it', async () => {
-    // Prepare: events from ten minutes ago (late by now), one duplicate and one invalid event.
+    // Prepare: events from ten minutes ago (late, since the sequencer has closed their windows), one duplicate, one
+    // invalid event and forged ones: another org, another account, another detail-type, a second `detail` key.
     const events = makeEvents(5, Date.now() - 10 * 60_000, 5_000).map((event) => JSON.stringify(event));
     const invalid = JSON.stringify(envelopeWith({ uuid: 'not-a-uuid' }));
+    const forged = [
+      envelopeWith({}, { source: 'aws.partner/okta.com/evil/evershipsecuritylake' }),
+      envelopeWith({}, { account: '111111111111' }),
+      envelopeWith({}, { 'detail-type': 'SystemLogs' }),
+    ].map((envelope) => JSON.stringify(envelope));
+    const twoDetails = JSON.stringify(envelopeWith({})).replace('{', '{"detail":{"uuid":"forged"},');
     const { handler: ingest } = await import('../../lambdas/ingest/handler.ts');
     const { handler: sequencer } = await import('../../lambdas/sequencer/handler.ts');
 
     // Act
-    const { result, stdout } = await capturingStdout(() =>
-      ingest(sqsEvent([...events, String(events[0]), invalid]), context),
-    );
     await capturingStdout(() => sequencer({}, { ...context, functionName: 'sequencer' }));
+    const { result, stdout } = await capturingStdout(() =>
+      ingest(sqsEvent([...events, String(events[0]), invalid, ...forged, twoDetails]), context),
+    );
+    const sealed = await capturingStdout(() => sequencer({}, { ...context, functionName: 'sequencer' }));
     const archive = await readArchive(s3, bucket);
 
     // Assess
@@ -112,11 +126,13 @@ describe('deployed handlers on the stand-ins', () => {
     // A metric added several times in one flush is written as a list of values.
     const total = (name: string) =>
       metrics.reduce((sum, m) => sum + [m[name] ?? []].flat().reduce((a: number, b: number) => a + b, 0), 0);
-    expect(total('EventsReceived')).toBe(7);
+    expect(total('EventsReceived')).toBe(11);
     expect(total('EventsStaged')).toBe(5);
     expect(total('DuplicatesDropped')).toBe(1);
-    expect(total('EventsQuarantined')).toBe(1);
+    expect(total('EventsQuarantined')).toBe(5);
     expect(total('LateEvents')).toBe(5);
+    expect(sealed.stdout).toMatch(/"OldestUnsealedWindowAgeSeconds":\d+/);
+    expect(sealed.stdout).toContain('"SetAsideWindows":0');
     expect(metrics[0]?._aws.CloudWatchMetrics[0]).toMatchObject({
       Namespace: 'OktaLogPipeline',
       Dimensions: [['service']],
@@ -126,7 +142,20 @@ describe('deployed handlers on the stand-ins', () => {
       events.map((event) => JSON.parse(event).detail.uuid).sort(),
     );
     expect(partsAreSorted(archive)).toBe(true);
-    expect(archive.quarantine.map((q) => q.record.reason)).toEqual([expect.stringContaining('uuid: must be a UUID')]);
+    const reasons = archive.quarantine.map((q) => String(q.record.reason));
+    expect(reasons).toHaveLength(5);
+    for (const reason of [
+      'uuid: must be a UUID',
+      `source: must be ${FIXTURE_SOURCE}`,
+      `account: must be ${FIXTURE_ACCOUNT}`,
+      'detail-type',
+      'key detail appears twice',
+    ]) {
+      expect(
+        reasons.filter((r) => r.includes(reason)),
+        reason,
+      ).toHaveLength(1);
+    }
   });
 
   it('alert publishes once to SNS for an event its rule matched, however often the message comes', async () => {
@@ -142,10 +171,10 @@ describe('deployed handlers on the stand-ins', () => {
     vi.stubEnv('AWS_ENDPOINT_URL_SNS', fauxqs.endpoint);
     vi.stubEnv('ALERTS_TABLE_NAME', claims);
     vi.stubEnv('ALERT_TOPIC_ARN', TopicArn ?? '');
-    const [rule] = compileRules(loadRules(), SOURCE).filter((r) => r.id === 'log-stream-deactivated');
+    const [rule] = compileRules(loadRules(), FIXTURE_SOURCE).filter((r) => r.id === 'log-stream-deactivated');
     const event = envelopeWith(
       { eventType: 'system.log_stream.lifecycle.deactivate', displayMessage: 'Deactivate log stream' },
-      { source: SOURCE },
+      { source: FIXTURE_SOURCE },
     );
     const body = JSON.stringify({ rule: rule && ruleSummary(rule), event });
     const { handler: alert } = await import('../../lambdas/alert/handler.ts');
@@ -165,5 +194,19 @@ describe('deployed handlers on the stand-ins', () => {
     expect(notification.Subject).toMatch(/^\[CRITICAL\] Okta: /);
     expect(notification.MessageAttributes.ruleId.Value).toBe('log-stream-deactivated');
     expect(notification.Message).toContain('lifecycle/activate');
+  });
+
+  it('ingest counts the records it could not stage, since partial batch failures leave Lambda Errors at 0', async () => {
+    // Prepare: the events table is gone (a real failure of the stand-in, not a mock), so every write fails.
+    await dynamo.client.send(new DeleteTableCommand({ TableName: table }));
+    const events = makeEvents(3, Date.now() - 60_000).map((event) => JSON.stringify(event));
+    const { handler: ingest } = await import('../../lambdas/ingest/handler.ts');
+
+    // Act
+    const { result, stdout } = await capturingStdout(() => ingest(sqsEvent(events), context));
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: events.map((_, i) => ({ itemIdentifier: `message-${i}` })) });
+    expect(stdout).toMatch(/"IngestRecordsFailed":3/);
   });
 });

@@ -46,9 +46,18 @@ describe('olp local', () => {
   const sample = generateSample({ count: 400, seed: 11 });
 
   it('alerts once per rule and event and archives each event once, however shuffled and redelivered', async () => {
-    // Prepare: every event 1-3 times (the sample's duplicates plus a second copy of a third), fully shuffled; with no
-    // allowed lateness, many events arrive after their window was sealed.
-    const deliveries = shuffled([...sample.deliveries, ...sample.deliveries.filter((_, i) => i % 3 === 0)], 5);
+    // Prepare: every event 1-4 times (the sample's duplicates plus more copies), fully shuffled, over more than one
+    // chunk of the runner's input; with no allowed lateness, events first seen after a chunk arrive after their
+    // window was sealed.
+    const deliveries = shuffled(
+      [
+        ...sample.deliveries,
+        ...sample.deliveries.filter((_, i) => i % 3 === 0),
+        ...sample.deliveries,
+        ...sample.deliveries.filter((_, i) => i % 2 === 0),
+      ],
+      5,
+    );
     const events = join(temp.dir, 'shuffled.jsonl');
     await writeFile(events, jsonl(deliveries));
     const archiveDir = dir('archive');
@@ -152,7 +161,7 @@ describe('olp local', () => {
     expect(second.stdout).toBe('');
   });
 
-  it('refuses to overwrite an archive directory that holds other events for the same windows', async () => {
+  it('adds to an archive directory that holds other events for the same windows, never rewriting what it holds', async () => {
     // Prepare
     const archiveDir = dir('archive');
     const [first, second] = [sample.uniqueEvents.slice(0, 20), sample.uniqueEvents.slice(5, 25)];
@@ -164,10 +173,40 @@ describe('olp local', () => {
     // Act
     const run = await runOlp(['local', '--events', join(temp.dir, 'second.jsonl'), '--archive-dir', archiveDir]);
 
+    // Assess: the second run's new events are supplements; every part the first run wrote is untouched.
+    expect(run.code).toBe(0);
+    const after = await readArchiveDir(archiveDir);
+    expect(after.lines.map((line) => JSON.parse(line).uuid).sort()).toEqual(
+      sample.uniqueEvents
+        .slice(0, 25)
+        .map((event) => (event as { uuid: string }).uuid)
+        .sort(),
+    );
+    for (const [prefix, window] of before.windows) {
+      expect(after.windows.get(prefix)?.manifest.parts.slice(0, window.manifest.parts.length)).toEqual(
+        window.manifest.parts,
+      );
+    }
+  });
+
+  it('stops with one line naming the window when the archive directory holds a damaged manifest', async () => {
+    // Prepare
+    const archiveDir = dir('archive');
+    const events = join(temp.dir, 'few.jsonl');
+    await writeFile(events, jsonl(sample.uniqueEvents.slice(0, 3)));
+    await runOlp(['local', '--events', events, '--archive-dir', archiveDir]);
+    const [prefix] = (await readArchiveDir(archiveDir)).windows.keys();
+    await writeFile(join(archiveDir, `${prefix}manifest.json`), '{"damaged": true}');
+    await writeFile(events, jsonl(sample.uniqueEvents.slice(3, 6)));
+
+    // Act
+    const run = await runOlp(['local', '--events', events, '--archive-dir', archiveDir]);
+
     // Assess
     expect(run.code).toBe(1);
-    expect(linesOf(run.stderr).at(-1)).toMatch(/already lists other events for window .* use another --archive-dir/);
-    expect((await readArchiveDir(archiveDir)).lines).toEqual(before.lines);
+    expect(linesOf(run.stderr).at(-1)).toMatch(
+      /window .* set aside: ArchiveCorruptError: .*manifest.json is not a valid manifest/,
+    );
   });
 
   it.each([

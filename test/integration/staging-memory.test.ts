@@ -35,6 +35,8 @@ const ingestAll = (raws: string[], events: ReturnType<typeof withStagingMemory>)
     quarantine: new S3ArchiveStore(s3Client(fauxqs), 'unused'),
     now: () => now,
     newToken: randomUUID,
+    closedBefore: async () => undefined,
+    pin: {},
   };
   return Promise.all(raws.map((raw, i) => ingestEnvelope(raw, { id: `m${i}` }, deps, SETTINGS)));
 };
@@ -57,6 +59,8 @@ describe('staging memory', () => {
     expect(later.map((outcome) => outcome.kind)).toEqual(['duplicate', 'duplicate']);
     expect(elsewhere.map((outcome) => outcome.kind)).toEqual(['duplicate']);
     expect(plan.calls.get('events.stage')).toBe(3);
+    // One announcement of the events' bucket per process, however many events it stages there.
+    expect(plan.calls.get('events.announce')).toBe(2);
   });
 
   it('forgets a key whose write failed, so the redelivery writes it', async () => {
@@ -75,6 +79,8 @@ describe('staging memory', () => {
             quarantine: new S3ArchiveStore(s3Client(fauxqs), 'x'),
             now: () => now,
             newToken: randomUUID,
+            closedBefore: async () => undefined,
+            pin: {},
           },
           SETTINGS,
         ),

@@ -29,7 +29,8 @@ describe('parseConfig', () => {
       alertDedupeRetentionDays: 30,
       archiveRetentionDays: 2557,
       archiveTransitionDays: 30,
-      silenceMinutes: 30,
+      // Half a day: a quiet org sends nothing for a night without paging anyone.
+      silenceMinutes: 720,
       ingestBatchSize: 100,
       ingestBatchWindowSeconds: 10,
       logRetentionDays: 90,
@@ -49,6 +50,7 @@ describe('parseConfig', () => {
       archiveTransitionDays: '0',
       notificationEmail: 'secops@example.com',
       silenceMinutes: '1440',
+      redriveRoleArn: 'arn:aws:iam::123456789012:role/okta-redrive',
       rulesDir: 'rules',
       ingestBatchSize: '10',
       ingestBatchWindowSeconds: '0',
@@ -66,6 +68,7 @@ describe('parseConfig', () => {
       archiveTransitionDays: 0,
       notificationEmail: 'secops@example.com',
       silenceMinutes: 1440,
+      redriveRoleArn: 'arn:aws:iam::123456789012:role/okta-redrive',
       rulesDir: 'rules',
       ingestBatchSize: 10,
       ingestBatchWindowSeconds: 0,
@@ -107,12 +110,27 @@ describe('parseConfig', () => {
         'ingestBatchWindowSeconds',
         'logRetentionDays',
         'notificationEmail',
+        'redriveRoleArn',
         'rulesDir',
         'silenceMinutes',
         'windowSeconds',
         'windowShards',
       ].sort(),
     );
+  });
+
+  it.each([
+    ['arn:aws:iam::123456789012:role/okta-redrive', 'a role without a path'],
+    [
+      'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Operator_0123abcd',
+      'an IAM Identity Center role, with its path',
+    ],
+    [
+      'arn:aws-us-gov:iam::123456789012:role/ops/redrive+team=a,b.c@d-e_f',
+      'another partition and every name character',
+    ],
+  ])('accepts the redrive role %s (%s)', (redriveRoleArn) => {
+    expect(parseConfig({ eventSourceName: SOURCE, redriveRoleArn }).redriveRoleArn).toBe(redriveRoleArn);
   });
 
   it('knows the CloudWatch Logs retention values', () => {
@@ -168,6 +186,18 @@ describe('parseConfig rejects', () => {
     ['notificationEmail', 'secops', 'must be an email address'],
     ['silenceMinutes', '4', 'must be an integer from 5 to 1440: CloudWatch evaluates an alarm over at most one day'],
     ['silenceMinutes', '1441', 'must be an integer from 5 to 1440'],
+    [
+      'silenceMinutes',
+      '0',
+      "must be an integer from 5 to 1440: CloudWatch evaluates an alarm over at most one day; keep it above the org's " +
+        'longest normal quiet spell (default 720, half a day, so a quiet org is not paged at night)',
+    ],
+    ['redriveRoleArn', 'okta-redrive', 'must be an IAM role ARN, path included, like arn:aws:iam::123456789012:role/'],
+    ['redriveRoleArn', 'arn:aws:iam::123456789012:user/okta-redrive', 'must be an IAM role ARN'],
+    ['redriveRoleArn', 'arn:aws:iam::12345678901:role/okta-redrive', 'must be an IAM role ARN'],
+    ['redriveRoleArn', 'arn:aws:iam::123456789012:role/okta-redrive*', 'must be an IAM role ARN'],
+    ['redriveRoleArn', 'arn:aws:iam::123456789012:role/', 'must be an IAM role ARN'],
+    ['redriveRoleArn', 'arn:aws:sts::123456789012:assumed-role/okta-redrive/jane', 'must be an IAM role ARN'],
     ['ingestBatchSize', '0', 'must be an integer from 1 to 10000 (the SQS event source limit)'],
     ['ingestBatchSize', '10001', 'must be an integer from 1 to 10000'],
     ['ingestBatchWindowSeconds', '301', 'must be an integer from 0 to 300'],

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   formatAlert,
+  MAX_EVENT_TEXT_BYTES,
   MAX_SUBJECT_CHARS,
-  SNS_MAX_MESSAGE_BYTES,
   sanitizeSubject,
   snsMessage,
 } from '../../../lambdas/alert/format-alert.ts';
-import { OktaSystemLogEvent } from '../../../lambdas/shared/okta-event.ts';
+import { OktaEventCore } from '../../../lambdas/shared/okta-event.ts';
 import type { AlertRuleSummary } from '../../../lib/rules/types.ts';
 import { fixtureEnvelope } from '../../support/events.ts';
+import { publishBytes } from './alert-checks.ts';
 
 const rule: AlertRuleSummary = {
   id: 'admin-role-granted-to-user',
@@ -22,9 +23,9 @@ const rule: AlertRuleSummary = {
 const JANE = { id: '00u9z8y7x6w5v4u3t2s1', type: 'User', alternateId: 'jane@acme.com', displayName: 'Jane Doe' };
 const BOB = { id: '00u1a2b3c4d5e6f7g8h9', type: 'User', alternateId: 'bob@acme.com', displayName: 'Bob Admin' };
 
-/** The fixture's System Log event with the given fields changed, validated like the alert Lambda does. */
-const eventWith = (fields: Record<string, unknown>): OktaSystemLogEvent =>
-  OktaSystemLogEvent.parse({
+/** The fixture's System Log event with the given fields changed; only the core is validated, as the alert Lambda does. */
+const eventWith = (fields: Record<string, unknown>): OktaEventCore =>
+  OktaEventCore.parse({
     ...fixtureEnvelope().detail,
     eventType: 'user.account.privilege.grant',
     displayMessage: 'Grant user privilege',
@@ -180,8 +181,10 @@ describe('formatAlert text and JSON', () => {
         { id: JANE.id, type: 'User', alternateId: 'jane@acme.com', displayName: 'Jane Doe' },
         { id: '00g1', type: 'UserGroup', alternateId: null, displayName: 'Admins' },
       ],
+      targetsNotShown: 0,
       runbook: rule.runbook,
       event,
+      eventLeftOut: false,
     });
     expect(alert.attributes).toEqual({
       severity: 'high',
@@ -225,7 +228,7 @@ describe('snsMessage', () => {
     });
   });
 
-  it('drops an oversized event from the JSON copies and cuts the text so the alert still fits', () => {
+  it('leaves an oversized event out of the JSON copies, says so, and keeps the text whole', () => {
     // Prepare
     const bulky = 'x'.repeat(120_000);
     const alert = formatAlert(rule, eventWith({ debugContext: { debugData: { bulky } } }));
@@ -235,8 +238,9 @@ describe('snsMessage', () => {
 
     // Assess
     const structure = JSON.parse(message.Message);
-    expect(Buffer.byteLength(message.Message)).toBeLessThanOrEqual(SNS_MAX_MESSAGE_BYTES);
-    expect(JSON.parse(structure.sqs)).toMatchObject({ uuid: alert.json.uuid, event: null });
-    expect(structure.default).toContain('cut at 32000 characters');
+    expect(publishBytes(message)).toBeLessThanOrEqual(262_144);
+    expect(JSON.parse(structure.sqs)).toMatchObject({ uuid: alert.json.uuid, event: null, eventLeftOut: true });
+    expect(structure.default).toBe(alert.text);
+    expect(structure.default).toContain(`cut at ${MAX_EVENT_TEXT_BYTES} bytes; the archive holds the whole event`);
   });
 });

@@ -1,18 +1,21 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { createAlertBatchHandler } from '../../../lambdas/alert/alert-records.ts';
+import { type AlertRecordReport, createAlertBatchHandler } from '../../../lambdas/alert/alert-records.ts';
 import type { FormattedAlert } from '../../../lambdas/alert/format-alert.ts';
 import {
   AlertClaimReleaseError,
   type AlertClaims,
   type AlertPublisher,
+  handleAlertMessage,
   InvalidAlertMessageError,
   parseAlertQueueMessage,
   processAlert,
 } from '../../../lambdas/alert/process-alert.ts';
 import type { AlertQueueMessage } from '../../../lambdas/shared/alert-message.ts';
-import { OktaEnvelope } from '../../../lambdas/shared/okta-event.ts';
+import type { QuarantineRecord } from '../../../lambdas/shared/archive-layout.ts';
+import { OktaEnvelope, type SourcePin } from '../../../lambdas/shared/okta-event.ts';
+import type { ArchiveStore } from '../../../lambdas/shared/ports.ts';
 import { envelopeWith } from '../../support/events.ts';
 
 const NOW = Date.parse('2026-11-01T09:00:05.000Z');
@@ -50,6 +53,30 @@ class MemoryPublisher implements AlertPublisher {
   }
 }
 
+/** Objects by key, as the quarantine prefix of the archive bucket holds them. */
+class MemoryStore implements ArchiveStore {
+  readonly objects = new Map<string, string>();
+
+  async put(key: string, body: Uint8Array | string): Promise<void> {
+    this.objects.set(key, typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const body = this.objects.get(key);
+    return body === undefined ? undefined : Buffer.from(body);
+  }
+
+  records(): QuarantineRecord[] {
+    return [...this.objects.values()].map((body) => JSON.parse(body) as QuarantineRecord);
+  }
+}
+
+/** The partner event source and account the fixture envelope comes from. */
+const FIXTURE_PIN: SourcePin = {
+  source: 'aws.partner/okta.com/evership/evershipsecuritylake',
+  account: '999999999999',
+};
+
 const message = (detail: Record<string, unknown> = {}): AlertQueueMessage => ({
   rule: {
     id: 'log-stream-deactivated',
@@ -63,10 +90,11 @@ const message = (detail: Record<string, unknown> = {}): AlertQueueMessage => ({
   ),
 });
 
-const setup = () => {
+const setup = (pin: SourcePin = {}) => {
   const claims = new MemoryClaims();
   const publisher = new MemoryPublisher();
-  return { claims, publisher, deps: { claims, publisher, now: () => NOW } };
+  const quarantine = new MemoryStore();
+  return { claims, publisher, quarantine, deps: { claims, publisher, quarantine, pin, now: () => NOW } };
 };
 
 describe('processAlert', () => {
@@ -144,10 +172,110 @@ describe('processAlert', () => {
 
     // Assess
     await expect(invalid).rejects.toThrow(InvalidAlertMessageError);
-    await expect(invalid).rejects.toThrow(
-      'alert for rule log-stream-deactivated: detail is not an Okta System Log event: uuid: must be a UUID',
-    );
+    await expect(invalid).rejects.toThrow('invalid System Log event in detail: uuid: must be a UUID');
     expect(claims.keys.size).toBe(0);
+  });
+});
+
+describe('handleAlertMessage', () => {
+  const body = (changes: { envelope?: Record<string, unknown>; detail?: Record<string, unknown> } = {}): string => {
+    const envelope = envelopeWith({ uuid: UUID, eventType: 'system.log_stream.lifecycle.deactivate' });
+    return JSON.stringify({
+      rule: message().rule,
+      event: { ...envelope, ...changes.envelope, detail: { ...envelope.detail, ...changes.detail } },
+    });
+  };
+
+  it('raises the alert of a message from the pinned source and account', async () => {
+    // Prepare
+    const { publisher, quarantine, deps } = setup(FIXTURE_PIN);
+
+    // Act
+    const outcome = await handleAlertMessage(body(), 'm1', deps);
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'published', ruleId: 'log-stream-deactivated', uuid: UUID });
+    expect(publisher.published).toHaveLength(1);
+    expect(quarantine.objects.size).toBe(0);
+  });
+
+  it.each([
+    {
+      name: 'another partner event source',
+      raw: () => body({ envelope: { source: 'aws.partner/okta.com/mallory/okta-logs' } }),
+      reason: 'not from the pinned source: source: must be aws.partner/okta.com/evership/evershipsecuritylake',
+    },
+    {
+      name: 'another account',
+      raw: () => body({ envelope: { account: '111122223333' } }),
+      reason: 'not from the pinned source: account: must be 999999999999',
+    },
+    {
+      name: 'another detail-type',
+      raw: () => body({ envelope: { 'detail-type': 'SystemLogForged' } }),
+      reason: 'not an alert-queue message: event.detail-type: ',
+    },
+    {
+      name: 'a source that is not Okta',
+      raw: () => body({ envelope: { source: 'aws.partner/auth0.com/x/auth0.logs' } }),
+      reason: 'not an alert-queue message: event.source: must start with aws.partner/okta.com/',
+    },
+    { name: 'a body that is not JSON', raw: () => '\u001b[2Jnot json', reason: 'alert-queue message body is not JSON' },
+    {
+      name: 'an invalid core field',
+      raw: () => body({ detail: { published: '2026-02-30T10:00:00Z' } }),
+      reason: 'invalid System Log event in detail: published: must be a real date and time',
+    },
+  ])('quarantines, never alerts or claims, $name', async ({ raw, reason }) => {
+    // Prepare
+    const { claims, publisher, quarantine, deps } = setup(FIXTURE_PIN);
+    const text = raw();
+
+    // Act
+    const outcome = await handleAlertMessage(text, 'm-7', deps);
+
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'rejected', key: 'quarantine/dt=2026-11-01/alert-m-7.json' });
+    expect(outcome.kind === 'rejected' && outcome.reason).toContain(reason);
+    expect(publisher.published).toHaveLength(0);
+    expect(claims.keys.size).toBe(0);
+    expect(quarantine.records()).toEqual([
+      {
+        reason: expect.stringContaining(reason),
+        origin: { id: 'alert-m-7', queue: 'alert', messageId: 'm-7' },
+        raw: text,
+        receivedAt: '2026-11-01T09:00:05.000Z',
+      },
+    ]);
+  });
+
+  it('accepts any Okta source and account when nothing is pinned (olp local without --event-source-name)', async () => {
+    // Prepare
+    const { publisher, deps } = setup({});
+
+    // Act
+    const outcome = await handleAlertMessage(
+      body({ envelope: { source: 'aws.partner/okta.com/other/stream', account: '111122223333' } }),
+      'm1',
+      deps,
+    );
+
+    // Assess
+    expect(outcome.kind).toBe('published');
+    expect(publisher.published).toHaveLength(1);
+  });
+
+  it('lets a publishing failure propagate, for the queue to redeliver', async () => {
+    // Prepare
+    const { publisher, quarantine, deps } = setup(FIXTURE_PIN);
+    publisher.failures = 1;
+
+    // Act
+    const failed = handleAlertMessage(body(), 'm1', deps);
+
+    // Assess
+    await expect(failed).rejects.toThrow('SNS unavailable');
+    expect(quarantine.objects.size).toBe(0);
   });
 });
 
@@ -198,21 +326,60 @@ describe('createAlertBatchHandler', () => {
     awsRegion: 'us-east-1',
   });
 
-  it('reports only the records that failed, and counts published and deduplicated alerts', async () => {
+  it('reports only the records that failed, and counts published, deduplicated and rejected alerts', async () => {
+    // Prepare
+    const { publisher, quarantine, deps } = setup();
+    const metrics = new Metrics({ namespace: 'AlertTest', serviceName: 'alert-test' });
+    const reports: AlertRecordReport[] = [];
+    const handle = createAlertBatchHandler({ ...deps, metrics, onReport: (report) => reports.push(report) });
+    const body = JSON.stringify(message());
+    const other = JSON.stringify(message({ uuid: 'c6ed294a-fef4-11ed-a5b1-bbb7c1de1a4c' }));
+
+    // Act
+    const first = await handle({ Records: [record('m1', body), record('m2', 'garbage'), record('m3', body)] });
+    publisher.failures = 1;
+    const second = await handle({ Records: [record('m4', other), record('m5', body)] });
+
+    // Assess
+    expect(first.batchItemFailures).toEqual([]);
+    expect(second.batchItemFailures).toEqual([{ itemIdentifier: 'm4' }]);
+    expect(publisher.published).toHaveLength(1);
+    expect(quarantine.objects.size).toBe(1);
+    expect(metrics.serializeMetrics()).toMatchObject({
+      AlertsPublished: 1,
+      AlertsDeduplicated: [1, 1],
+      AlertsRejected: 1,
+      AlertRecordsFailed: 1,
+    });
+    // Records of a batch are processed concurrently: reports come in any order.
+    expect(reports.sort((a, b) => a.messageId.localeCompare(b.messageId))).toEqual([
+      { kind: 'published', messageId: 'm1', ruleId: 'log-stream-deactivated', uuid: UUID },
+      { kind: 'rejected', messageId: 'm2', reason: 'alert-queue message body is not JSON', key: expect.any(String) },
+      { kind: 'duplicate', messageId: 'm3', ruleId: 'log-stream-deactivated', uuid: UUID },
+      { kind: 'failed', messageId: 'm4', reason: 'Error: SNS unavailable' },
+      { kind: 'duplicate', messageId: 'm5', ruleId: 'log-stream-deactivated', uuid: UUID },
+    ]);
+  });
+
+  it('counts every failed record when the whole batch fails, so the alarm fires while Lambda Errors stays 0', async () => {
     // Prepare
     const { publisher, deps } = setup();
     const metrics = new Metrics({ namespace: 'AlertTest', serviceName: 'alert-test' });
     const handle = createAlertBatchHandler({ ...deps, metrics });
-    const body = JSON.stringify(message());
+    publisher.failures = 3;
+    const bodies = ['c6ed294a-fef4-11ed-a5b1-bbb7c1de1a41', 'c6ed294a-fef4-11ed-a5b1-bbb7c1de1a42', UUID].map((uuid) =>
+      JSON.stringify(message({ uuid })),
+    );
 
     // Act
-    const response = await handle({
-      Records: [record('m1', body), record('m2', 'garbage'), record('m3', body), record('m4', body)],
-    });
+    const response = await handle({ Records: bodies.map((body, i) => record(`m${i}`, body)) });
 
     // Assess
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm2' }]);
-    expect(publisher.published).toHaveLength(1);
-    expect(metrics.serializeMetrics()).toMatchObject({ AlertsPublished: 1, AlertsDeduplicated: [1, 1] });
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: 'm0' },
+      { itemIdentifier: 'm1' },
+      { itemIdentifier: 'm2' },
+    ]);
+    expect(metrics.serializeMetrics()).toMatchObject({ AlertRecordsFailed: [1, 1, 1] });
   });
 });
