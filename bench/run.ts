@@ -12,6 +12,7 @@ import { withStagingMemory } from '../lambdas/ingest/staging-memory.ts';
 import { runSequencer, type SequencerSettings } from '../lambdas/sequencer/run-sequencer.ts';
 import { DynamoEventStore, stagedEventItem } from '../lambdas/shared/dynamo-event-store.ts';
 import type { ArchiveStore } from '../lambdas/shared/ports.ts';
+import { stageEvent } from '../lambdas/shared/staged-event.ts';
 import { ArchiveDirStore } from '../lib/local/archive-dir-store.ts';
 import { LocalPipeline, type PipelineInput } from '../lib/local/local-pipeline.ts';
 import { generateSample } from '../lib/local/sample-stream.ts';
@@ -27,8 +28,8 @@ const SETTINGS: SequencerSettings = {
   windowShards: 8,
   dedupeRetentionDays: 7,
   sealGuardSeconds: 90,
-  backfillSeconds: 3600,
   maxWindowsPerRun: 100_000,
+  maxLateMarkersPerRun: 20_000,
 };
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const fmt = (n: number, digits = 2) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
@@ -97,6 +98,99 @@ class CountingArchive implements ArchiveStore {
   }
 }
 
+/** The store, counting calls by method (what ingest writes, whatever the request). */
+const countCalls = <T extends object>(inner: T) => {
+  const calls = new Map<string, number>();
+  const store = new Proxy(inner, {
+    get: (target, property, receiver) => {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      return (...args: unknown[]) => {
+        calls.set(property, (calls.get(property) ?? 0) + 1);
+        return value.apply(target, args);
+      };
+    },
+  });
+  return {
+    store,
+    counts: () => ({
+      stage: calls.get('stage') ?? 0,
+      announce: calls.get('announce') ?? 0,
+      putLateMarker: calls.get('putLateMarker') ?? 0,
+    }),
+  };
+};
+
+/**
+ * `count` late events spread over `windowCount` one-minute windows sealed long ago (a backfill of old days), staged
+ * through ingest on dynalite, then drained by sequencer runs a minute apart with the deployed bounds.
+ */
+const lateEventsAtScale = async (count: number, windowCount: number) => {
+  const dynamo = await startCountingDynalite();
+  await dynamo.table('late');
+  const store = new DynamoEventStore(dynamo.client, 'late');
+  const archive = new CountingArchive(new ArchiveDirStore(await mkdtemp(join(tmpdir(), 'olp-bench-late-'))));
+  const base = Date.parse('2026-09-01T00:00:00Z');
+  let now = base + 60 * 86_400_000;
+  for (const at of [now, now + 90_000]) await runSequencer({ events: store, archive }, SETTINGS, at);
+  now += 120_000;
+  const template = (generateSample({ count: 1, seed: 5 }).deliveries[0] ?? {}) as { detail: Record<string, unknown> };
+  const raws = Array.from({ length: count }, (_, i) => {
+    const uuid = `${(0x30000000 + i).toString(16)}-fef4-11ed-a5b1-bbb7c1de1a4b`;
+    const published = new Date(base + (i % windowCount) * 60_000 + (i % 59) * 1000).toISOString();
+    return JSON.stringify({ ...template, detail: { ...template.detail, uuid, published } });
+  });
+  const close = await store.readClose();
+  const deps = {
+    events: store,
+    quarantine: archive,
+    now: () => now,
+    newToken: randomUUID,
+    closedBefore: async () => close,
+    pin: {},
+  };
+  let late = 0;
+  for (let i = 0; i < raws.length; i += 16) {
+    const outcomes = await Promise.all(
+      raws.slice(i, i + 16).map((raw, j) => ingestEnvelope(raw, { id: `late-${i + j}` }, deps, SETTINGS)),
+    );
+    late += outcomes.filter((o) => o.kind === 'staged' && o.event.late).length;
+  }
+  dynamo.requests.clear();
+  archive.puts = 0;
+  archive.gets = 0;
+  let runs = 0;
+  let supplements = 0;
+  let maxSupplementsPerWindowPerRun = 0;
+  const started = performance.now();
+  for (;;) {
+    now += 60_000;
+    const report = await runSequencer({ events: store, archive }, SETTINGS, now);
+    runs++;
+    const perWindow = new Map<string, number>();
+    for (const w of report.sealed) perWindow.set(w.window, (perWindow.get(w.window) ?? 0) + 1);
+    maxSupplementsPerWindowPerRun = Math.max(maxSupplementsPerWindowPerRun, ...perWindow.values());
+    supplements += report.sealed.length;
+    log(`late at scale: run ${runs}, ${report.sealed.length} supplements`);
+    if (!report.moreToDo) break;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const requests = [...dynamo.requests.values()].reduce((sum, n) => sum + n, 0);
+  const byCommand = [...dynamo.requests].map(([name, n]) => `${n} ${name.replace('Command', '')}`).join(', ');
+  await dynamo.stop();
+  return {
+    late,
+    runs,
+    supplements,
+    maxSupplementsPerWindowPerRun,
+    requests,
+    byCommand,
+    s3: archive.puts + archive.gets,
+    s3Detail: `${archive.puts} PUT, ${archive.gets} GET`,
+    seconds,
+  };
+};
+
 const main = async () => {
   const results: string[] = [];
   const sample = generateSample({ count: Number(process.env.BENCH_EVENTS ?? 20_000), seed: 1 });
@@ -113,8 +207,8 @@ const main = async () => {
   });
   const ingestCpu = cpuMicros(() => {
     for (const raw of raws) {
-      const parsed = parseEnvelope(raw, SETTINGS, now);
-      if (parsed.ok) stagedEventItem(parsed.staged);
+      const parsed = parseEnvelope(raw, {}, now);
+      if (parsed.ok) stagedEventItem(stageEvent(parsed.event, parsed.body, SETTINGS, now, Number.NEGATIVE_INFINITY));
     }
   });
   log(`CPU: JSON.parse ${fmt(parseOnly / raws.length)} µs/event, ingest ${fmt(ingestCpu / raws.length)} µs/event`);
@@ -123,20 +217,38 @@ const main = async () => {
   const dynamo = await startCountingDynalite();
   await dynamo.table('events');
   const store = new DynamoEventStore(dynamo.client, 'events');
+  const countingStore = countCalls(store);
   const archive = new CountingArchive(new ArchiveDirStore(await mkdtemp(join(tmpdir(), 'olp-bench-'))));
   let staged = 0;
   let stagedBytes = 0;
   let stagedWcu = 0;
   let late = 0;
   // Each batch is ingested as it arrives: the clock is the latest `published` so far plus a second of delivery delay.
+  // The sequencer runs every minute of that clock, as deployed, so windows close and late arrivals are counted.
   let clock = Number.NEGATIVE_INFINITY;
-  const stager = withStagingMemory(store); // one warm ingest Lambda
+  let nextRun = Number.NEGATIVE_INFINITY;
+  let sequencerRuns = 0;
+  const sealed: Array<{ kind: string }> = [];
+  const stager = withStagingMemory(countingStore.store); // one warm ingest Lambda
   for (let i = 0; i < raws.length; i += BATCH_SIZE) {
     for (const envelope of sample.deliveries.slice(i, i + BATCH_SIZE)) {
       clock = Math.max(clock, Date.parse((envelope as { detail: { published: string } }).detail.published) + 1000);
     }
     const batchClock = clock;
-    const deps = { events: stager, quarantine: archive, now: () => batchClock, newToken: randomUUID };
+    if (batchClock >= nextRun) {
+      sealed.push(...(await runSequencer({ events: store, archive }, SETTINGS, batchClock)).sealed);
+      sequencerRuns++;
+      nextRun = batchClock + 60_000;
+    }
+    const close = await store.readClose();
+    const deps = {
+      events: stager,
+      quarantine: archive,
+      now: () => batchClock,
+      newToken: randomUUID,
+      closedBefore: async () => close,
+      pin: {},
+    };
     const outcomes = await Promise.all(
       raws.slice(i, i + BATCH_SIZE).map((raw, j) => ingestEnvelope(raw, { id: `m${i + j}` }, deps, SETTINGS)),
     );
@@ -149,23 +261,24 @@ const main = async () => {
       stagedWcu += Math.ceil(bytes / 1024);
     }
   }
-  const ingestPuts = dynamo.requests.get('PutItemCommand') ?? 0;
-  dynamo.requests.clear();
-  const report = await runSequencer(
-    { events: store, archive },
-    SETTINGS,
-    now + 3_600_000,
-    Date.parse('2026-11-01T08:55:00Z'),
-  );
-  const windows = report.sealed.filter((w) => w.kind === 'main').length;
-  const windowsScanned = (report.nextWindow - Date.parse('2026-11-01T08:55:00Z')) / 60_000;
-  const queries = dynamo.requests.get('QueryCommand') ?? 0;
-  const statePuts = dynamo.requests.get('PutItemCommand') ?? 0;
+  const ingest = countingStore.counts();
+  const ingestPuts = ingest.stage + ingest.announce + ingest.putLateMarker;
+  for (const at of [now + 3_600_000, now + 3_600_000 + 90_000]) {
+    sealed.push(...(await runSequencer({ events: store, archive }, SETTINGS, at)).sealed);
+    sequencerRuns++;
+  }
+  const windows = sealed.filter((w) => w.kind === 'main').length;
+  const supplements = sealed.filter((w) => w.kind === 'late').length;
   log(
-    `DynamoDB (${fmt(performance.now() / 1000, 1)} s): ${ingestPuts} PutItem for ${unique} unique events; sequencer ${queries} Query, ${statePuts} PutItem`,
+    `DynamoDB (${fmt(performance.now() / 1000, 1)} s): ${ingest.stage} staging puts, ${ingest.announce} announcements, ` +
+      `${ingest.putLateMarker} markers for ${unique} unique events; ${sequencerRuns} sequencer runs`,
   );
 
-  // 3. dynalite's own conditional-put rate, and the local pipeline end to end on 100,000 sample events.
+  // 3. Late events at scale: 20,000 events of 3,000 windows sealed long ago (a backfill of old days).
+  const lateScale = await lateEventsAtScale(Number(process.env.BENCH_LATE_EVENTS ?? 20_000), 3_000);
+  log(`late at scale: ${lateScale.runs} runs, ${lateScale.requests} DynamoDB requests, ${lateScale.s3} S3 requests`);
+
+  // 4. dynalite's own conditional-put rate, and the local pipeline end to end on 100,000 sample events.
   await dynamo.table('raw');
   const items = Array.from({ length: 20_000 }, (_, i) => ({
     pk: { S: `k${i % 1000}` },
@@ -220,12 +333,21 @@ const main = async () => {
   const e2eRate = big.deliveries.length / e2eSeconds;
   log(`local end to end: ${fmt(e2eRate, 0)} deliveries/s`);
 
-  // 4. Cost per million unique events at public list prices (us-east-1, on-demand, November 2026).
+  // 5. Cost per million unique events at public list prices (us-east-1, on-demand, November 2026).
   const perMillion = 1_000_000 / unique;
   const deliveriesPerEvent = raws.length / unique;
   const invocationsPerMillion = (1_000_000 * deliveriesPerEvent) / BATCH_SIZE;
   const lambdaGbSeconds = invocationsPerMillion * 0.5 * 0.5; // 512 MB, 0.5 s per batch of 100 (an assumption, see below)
-  const wcuPerMillion = (stagedWcu + (ingestPuts - staged) * Math.ceil(stagedBytes / staged / 1024)) * perMillion;
+  const itemWcu = Math.ceil(stagedBytes / staged / 1024);
+  // Staged items, rejected duplicates (a failed conditional put costs the item's size), small announcement and
+  // marker items, and the sequencer's flag on each late event once archived (an update costs the item's size).
+  const wcuPerMillion =
+    (stagedWcu +
+      (ingest.stage - staged) * itemWcu +
+      ingest.announce +
+      ingest.putLateMarker +
+      (dynamo.requests.get('UpdateItemCommand') ?? 0) * itemWcu) *
+    perMillion;
   const rcuPerMillion = (stagedBytes / 4096) * perMillion; // the sequencer reads each staged item once, consistently
   const storageGbMonth = ((stagedBytes / staged) * 1_000_000 * (SETTINGS.dedupeRetentionDays / 30)) / 1e9;
   const windowsPerMillion = (windows / unique) * 1_000_000;
@@ -274,13 +396,16 @@ const main = async () => {
     '',
     '| figure | value |',
     '|---|---|',
-    `| PutItem requests on the ingest path, per unique event | ${(ingestPuts / unique).toFixed(3)} |`,
-    `| PutItem requests per delivery | ${(ingestPuts / raws.length).toFixed(3)} |`,
+    `| staging PutItem requests per unique event | ${(ingest.stage / unique).toFixed(3)} |`,
+    `| bucket announcements per unique event (one per minute of events and ingest Lambda) | ${(ingest.announce / unique).toFixed(4)} |`,
+    `| late markers per unique event (late events only) | ${(ingest.putLateMarker / unique).toFixed(4)} |`,
+    `| all ingest write requests per unique event | ${(ingestPuts / unique).toFixed(3)} |`,
+    `| all ingest write requests per delivery | ${(ingestPuts / raws.length).toFixed(3)} |`,
     `| mean staged item size | ${fmt(stagedBytes / staged, 0)} bytes |`,
-    `| write units per unique event | ${fmt(stagedWcu / staged, 2)} |`,
-    `| late events in this run (extra marker write each) | ${late} |`,
-    `| sequencer Query requests per window scanned (${SETTINGS.windowShards} shards) | ${fmt(queries / windowsScanned, 1)} |`,
-    `| sequencer state writes per window scanned | ${fmt(statePuts / windowsScanned, 2)} |`,
+    `| write units per unique event (staged items only) | ${fmt(stagedWcu / staged, 2)} |`,
+    `| late events in this run | ${late} |`,
+    `| sequencer runs (one per minute of event time) / windows sealed / late supplements | ${sequencerRuns} / ${windows} / ${supplements} |`,
+    `| sequencer Query requests per sealed window (${SETTINGS.windowShards} shards; each run also lists pending buckets and ${16} marker partitions) | ${fmt((dynamo.requests.get('QueryCommand') ?? 0) / Math.max(windows, 1), 1)} |`,
     '',
     `Batches of ${BATCH_SIZE} (the default ingestBatchSize) through one ingest process, as on one warm Lambda: it`,
     'remembers the events it staged, so a duplicate costs a write only when its copies reach different Lambdas',
@@ -294,6 +419,20 @@ const main = async () => {
     '| ingest invocations per 1,000 events at 1 event/s (one per 10 s batching window) | 100 |',
     `| S3 requests per sealed window (part + manifest) | ${fmt(archive.puts / Math.max(windows, 1), 2)} PUT, ${fmt(archive.gets / Math.max(windows, 1), 2)} GET |`,
     `| windows sealed for this event set | ${windows} |`,
+    '',
+    '## Late events at scale',
+    '',
+    `${fmt(lateScale.late, 0)} late events over 3,000 one-minute windows sealed long ago (a backfill of old days), staged`,
+    'through ingest on dynalite, then drained by sequencer runs one minute apart with the deployed bounds',
+    `(at most ${fmt(SETTINGS.maxLateMarkersPerRun, 0)} markers read per run, at most one supplement per window per run).`,
+    '',
+    '| figure | value |',
+    '|---|---|',
+    `| sequencer runs to drain | ${lateScale.runs} |`,
+    `| late supplements written | ${fmt(lateScale.supplements, 0)} (at most ${lateScale.maxSupplementsPerWindowPerRun} per window per run) |`,
+    `| DynamoDB requests while draining | ${fmt(lateScale.requests, 0)}: ${lateScale.byCommand} |`,
+    `| S3 requests while draining | ${fmt(lateScale.s3, 0)} (${lateScale.s3Detail}) |`,
+    `| wall time on dynalite | ${fmt(lateScale.seconds, 1)} s |`,
     '',
     '## Local end to end',
     '',

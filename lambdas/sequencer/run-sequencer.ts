@@ -340,10 +340,17 @@ const archiveLateEvents = async (
   const sealed: SealedWindow[] = [];
   const failed: Array<{ start: number; reason: string }> = [];
   const groups = [...byWindow.values()].sort((a, b) => a.start - b.start);
+  // One batched read for the events of every marker, whichever windows they belong to.
+  const staged = new Map(
+    (await deps.events.getStaged(groups.flatMap((group) => group.markers))).map((event) => [
+      `${event.pk}|${event.sk}`,
+      event,
+    ]),
+  );
   // Windows are independent (each has its own manifest), so a few are supplemented at once.
   await forEachLimited(groups, 8, async (group) => {
     try {
-      const result = await supplementFromMarkers(deps, group, now - settings.sealGuardSeconds * 1000);
+      const result = await supplementFromMarkers(deps, group, staged, now - settings.sealGuardSeconds * 1000);
       if (result !== undefined) sealed.push(result);
     } catch (error) {
       failed.push({ start: group.start, reason: describeError(error) });
@@ -361,9 +368,10 @@ const archiveLateEvents = async (
 const supplementFromMarkers = async (
   deps: SequencerDeps,
   group: { start: number; end: number; markers: LateMarker[] },
+  stagedByKey: ReadonlyMap<string, StagedEvent>,
   settledBefore: number,
 ): Promise<SealedWindow | undefined> => {
-  const staged = await deps.events.getStaged(group.markers);
+  const staged = group.markers.flatMap((marker) => stagedByKey.get(`${marker.pk}|${marker.sk}`) ?? []);
   const found = new Set(staged.map((event) => `${event.pk}|${event.sk}`));
   // An on-time event (it has its TTL) in a sealed window is archived: the close guarantees the seal read it, and had
   // TTL removed it first, the rescue would have staged it again without TTL. Late and rescued events carry no TTL
