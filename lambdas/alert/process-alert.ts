@@ -1,7 +1,7 @@
-import { quarantine } from '../ingest/ingest-envelope.ts';
 import { AlertQueueMessage } from '../shared/alert-message.ts';
 import { describeIssues, OktaEventCore, type SourcePin, sourcePinIssue } from '../shared/okta-event.ts';
 import type { ArchiveStore } from '../shared/ports.ts';
+import { quarantine } from '../shared/quarantine.ts';
 import { type FormattedAlert, formatAlert } from './format-alert.ts';
 
 /** Who already raised which alert: one claim per (rule id, event uuid). */

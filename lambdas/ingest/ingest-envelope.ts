@@ -1,6 +1,6 @@
-import { type QuarantineRecord, quarantineKey } from '../shared/archive-layout.ts';
 import { describeIssues, OktaEnvelope, OktaEventCore, type SourcePin, sourcePinIssue } from '../shared/okta-event.ts';
 import type { ArchiveStore, EventStager } from '../shared/ports.ts';
+import { type QuarantineOrigin, quarantine } from '../shared/quarantine.ts';
 import { type StagedEvent, type StagingSettings, stageEvent } from '../shared/staged-event.ts';
 import { findDuplicateKey, rawDetail } from './raw-detail.ts';
 
@@ -25,11 +25,7 @@ export interface IngestDeps {
   readonly pin: SourcePin;
 }
 
-/** Where one input came from: `id` names it uniquely (an SQS message id; a file and line locally). */
-export interface IngestOrigin {
-  readonly id: string;
-  readonly [detail: string]: string | number;
-}
+export type IngestOrigin = QuarantineOrigin;
 
 type Parsed =
   | { readonly ok: true; readonly event: OktaEventCore; readonly body: string }
@@ -40,18 +36,6 @@ type Parsed =
  * broken event; staged, it would wait for a window that never closes, so it is rejected instead.
  */
 export const MAX_CLOCK_SKEW_MS = 60 * 60 * 1000;
-
-/** Writes one rejected input with its reason under `quarantine/`; the key comes from its origin, so a retry overwrites. */
-export const quarantine = async (
-  store: ArchiveStore,
-  rejected: Pick<QuarantineRecord, 'reason' | 'origin' | 'raw'> & { readonly origin: IngestOrigin },
-  at: number,
-): Promise<string> => {
-  const key = quarantineKey(at, rejected.origin.id);
-  const record: QuarantineRecord = { ...rejected, receivedAt: new Date(at).toISOString() };
-  await store.put(key, `${JSON.stringify(record, null, 2)}\n`, 'application/json');
-  return key;
-};
 
 /** Validation, pure: the raw EventBridge event in, the event and its text as received, or the reason to reject. */
 export const parseEnvelope = (raw: string, pin: SourcePin, wallClock: number): Parsed => {

@@ -4,8 +4,9 @@ import { z } from 'zod';
  * The Okta System Log event (developer.okta.com, System Log API, LogEvent object).
  *
  * Strict only where the pipeline depends on a field: `uuid` (dedupe key), `published` (ordering) and `eventType`
- * (alert rules). Everything else is lenient because real events are messy: JSON null next to the string "null",
- * `{}` for client or debugContext, JSON inside debugData strings. Unknown fields are kept, never stripped, because the
+ * (alert rules). Every other field may have any shape, because real events are messy (JSON null next to the string
+ * "null", `{}` for client or debugContext, JSON inside debugData strings) and Okta adds and reshapes fields; the alert
+ * path reads them defensively (lambdas/alert/event-reader.ts). Unknown fields are kept, never stripped, because the
  * archive must hold the event exactly as Okta sent it.
  */
 
@@ -30,19 +31,6 @@ const isRealInstant = (value: string): boolean => {
 };
 const EVENT_TYPE = /^[a-zA-Z0-9_]+(\.[a-zA-Z0-9_]+)+$/;
 
-const text = z.string().nullish();
-const loose = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape).nullish();
-
-const LogActor = loose({ id: text, type: text, alternateId: text, displayName: text });
-const LogTarget = z.looseObject({ id: text, type: text, alternateId: text, displayName: text });
-const GeographicalContext = loose({
-  city: text,
-  state: text,
-  country: text,
-  postalCode: text,
-  geolocation: loose({ lat: z.number().nullish(), lon: z.number().nullish() }),
-});
-
 /**
  * The fields the pipeline depends on, strictly: ingest validates these and nothing more, so that a change in the shape
  * of a field nothing reads (Okta adds and reshapes them) never keeps an event out of the archive.
@@ -56,34 +44,6 @@ export const OktaEventCore = z.looseObject({
   eventType: z.string().regex(EVENT_TYPE, 'must be a dotted Okta event type, e.g. user.session.start'),
 });
 export type OktaEventCore = z.infer<typeof OktaEventCore>;
-
-/** The whole System Log event as the alert path reads it: the core, plus every documented field, leniently. */
-export const OktaSystemLogEvent = OktaEventCore.extend({
-  version: text,
-  severity: text,
-  displayMessage: text,
-  legacyEventType: text,
-  actor: LogActor,
-  client: loose({
-    userAgent: loose({ rawUserAgent: text, os: text, browser: text }),
-    zone: text,
-    device: text,
-    id: text,
-    ipAddress: text,
-    geographicalContext: GeographicalContext,
-  }),
-  device: z.looseObject({}).nullish(),
-  authenticationContext: z.looseObject({}).nullish(),
-  securityContext: z.looseObject({}).nullish(),
-  outcome: loose({ result: text, reason: text }),
-  target: z.array(LogTarget).nullish(),
-  transaction: loose({ type: text, id: text }),
-  debugContext: loose({ debugData: z.looseObject({}).nullish() }),
-  request: loose({
-    ipChain: z.array(z.looseObject({ ip: text, geographicalContext: GeographicalContext })).nullish(),
-  }),
-});
-export type OktaSystemLogEvent = z.infer<typeof OktaSystemLogEvent>;
 
 export const OKTA_SOURCE_PREFIX = 'aws.partner/okta.com/';
 export const OKTA_DETAIL_TYPE = 'SystemLog';

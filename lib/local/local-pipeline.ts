@@ -17,18 +17,14 @@ import {
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createAlertBatchHandler } from '../../lambdas/alert/alert-records.ts';
 import { createSnsAlertPublisher } from '../../lambdas/alert/sns-publisher.ts';
-import {
-  type IngestOutcome,
-  ingestEnvelope,
-  MAX_CLOCK_SKEW_MS,
-  quarantine,
-} from '../../lambdas/ingest/ingest-envelope.ts';
+import { type IngestOutcome, ingestEnvelope, MAX_CLOCK_SKEW_MS } from '../../lambdas/ingest/ingest-envelope.ts';
 import { withStagingMemory } from '../../lambdas/ingest/staging-memory.ts';
 import { runSequencer, type SequencerSettings } from '../../lambdas/sequencer/run-sequencer.ts';
 import { createDynamoAlertClaims } from '../../lambdas/shared/dynamo-alert-claims.ts';
 import { DynamoEventStore } from '../../lambdas/shared/dynamo-event-store.ts';
 import { OKTA_SOURCE_PREFIX, type SourcePin } from '../../lambdas/shared/okta-event.ts';
 import type { EventStager } from '../../lambdas/shared/ports.ts';
+import { quarantine } from '../../lambdas/shared/quarantine.ts';
 import { S3ArchiveStore } from '../../lambdas/shared/s3-archive-store.ts';
 import { windowEndOf, windowStartOf } from '../../lambdas/shared/window.ts';
 import { compileRules, type LoadedRule, matchingRules, ruleSummary } from '../rules/index.ts';

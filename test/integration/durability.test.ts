@@ -268,3 +268,37 @@ describe('sealing work', () => {
     await expectExactlyOnce(p, events);
   });
 });
+
+describe('late events at scale', () => {
+  it('drains 1,500 late events over 500 sealed windows in bounded runs, one supplement per window per run', async () => {
+    // Prepare: windows sealed long ago, then a backfill of late events for them, with a budget of 500 markers a run.
+    const settings = { ...SETTINGS, maxLateMarkersPerRun: 500 };
+    const p = await newPipeline(dynamo, s3Client(fauxqs), { settings });
+    const late = start + 40 * DAY;
+    await p.seal(late);
+    const events = makeEvents(1_500, start, 1_000).map((event, i) =>
+      renamed(
+        { ...event, detail: { ...event.detail, published: new Date(start + (i % 500) * MINUTE).toISOString() } },
+        i,
+      ),
+    );
+    for (let i = 0; i < events.length; i += 25) {
+      await Promise.all(events.slice(i, i + 25).map((event, j) => p.ingest(JSON.stringify(event), `b${i + j}`, late)));
+    }
+
+    // Act
+    const runs: Array<Awaited<ReturnType<typeof p.run>>> = [];
+    for (let minute = 1; minute <= 10; minute++) {
+      runs.push(await p.run(late + minute * MINUTE));
+      if (runs.at(-1)?.moreToDo === false) break;
+    }
+
+    // Assess
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    expect(runs.at(-1)?.moreToDo).toBe(false);
+    for (const run of runs) {
+      expect(new Set(run.sealed.map((w) => w.window)).size).toBe(run.sealed.length);
+    }
+    await expectExactlyOnce(p, events);
+  }, 120_000);
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeIssues, OktaEnvelope, OktaSystemLogEvent } from '../../lambdas/shared/okta-event.ts';
+import { describeIssues, OktaEnvelope, OktaEventCore } from '../../lambdas/shared/okta-event.ts';
 import {
   generateSample,
   LOG_STREAM_DEACTIVATE,
@@ -39,7 +39,7 @@ describe('generateSample', () => {
     // Act
     for (const delivery of sample2000.deliveries) {
       const envelope = OktaEnvelope.safeParse(delivery);
-      const event = OktaSystemLogEvent.safeParse((delivery as Delivery).detail);
+      const event = OktaEventCore.safeParse((delivery as Delivery).detail);
       if (!envelope.success) {
         problems.push(`envelope: ${describeIssues(envelope.error)}`);
       }

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatAlert, MAX_SUBJECT_CHARS } from '../../../lambdas/alert/format-alert.ts';
-import { OktaEnvelope, OktaSystemLogEvent } from '../../../lambdas/shared/okta-event.ts';
+import { OktaEnvelope, OktaEventCore } from '../../../lambdas/shared/okta-event.ts';
 import { matchesPattern } from '../../../lib/pattern/index.ts';
 import { compileRules } from '../../../lib/rules/compile.ts';
 import { loadRules } from '../../../lib/rules/load.ts';
@@ -55,7 +55,7 @@ describe('default rule pack', () => {
     // Assess
     expect(matched).toBe(true);
     expect(OktaEnvelope.safeParse(envelope).success).toBe(true);
-    expect(OktaSystemLogEvent.safeParse(envelope.detail).success).toBe(true);
+    expect(OktaEventCore.safeParse(envelope.detail).success).toBe(true);
   });
 
   it.each(nearMissRows)('$ruleId stays quiet on: $why', ({ ruleId, envelope }) => {
@@ -72,7 +72,7 @@ describe('default rule pack', () => {
   it.each(matchRows)('$ruleId writes a valid SNS subject for: $why', ({ ruleId, envelope }) => {
     // Prepare
     const rule = ruleOf(ruleId);
-    const event = OktaSystemLogEvent.parse(envelope.detail);
+    const event = OktaEventCore.parse(envelope.detail);
 
     // Act
     const { subject } = formatAlert(rule, event);
