@@ -52,7 +52,7 @@ const ConfigSchema = z
     allowedLatenessSeconds: integer('an integer from 0 to 21600 (6 hours)', between(0, 21_600)).default(120),
     windowShards: integer('an integer from 1 to 64', between(1, 64)).default(8),
     dedupeRetentionDays: integer(
-      "an integer from 2 to 365: staged events must outlive the sequencer's one-day backfill",
+      'an integer from 2 to 365: dedupe must outlast the redeliveries of Okta and EventBridge (24 hours)',
       between(2, 365),
     ).default(7),
     alertDedupeRetentionDays: integer('an integer from 1 to 365', between(1, 365)).default(30),

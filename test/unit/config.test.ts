@@ -179,7 +179,7 @@ describe('parseConfig rejects', () => {
     ['allowedLatenessSeconds', '21601', 'must be an integer from 0 to 21600'],
     ['windowShards', '0', 'must be an integer from 1 to 64'],
     ['windowShards', '65', 'must be an integer from 1 to 64'],
-    ['dedupeRetentionDays', '1', "must be an integer from 2 to 365: staged events must outlive the sequencer's"],
+    ['dedupeRetentionDays', '1', 'must be an integer from 2 to 365: dedupe must outlast the redeliveries'],
     ['alertDedupeRetentionDays', '0', 'must be an integer from 1 to 365'],
     ['archiveRetentionDays', '-1', 'must be an integer from 0 (keep forever) to 36500'],
     ['archiveTransitionDays', '1.5', 'must be an integer from 0 to 36500'],
