@@ -2,7 +2,7 @@ import { describeIssues, OktaEnvelope, OktaEventCore, type SourcePin, sourcePinI
 import type { ArchiveStore, EventStager } from '../shared/ports.ts';
 import { type QuarantineOrigin, quarantine } from '../shared/quarantine.ts';
 import { type StagedEvent, type StagingSettings, stageEvent } from '../shared/staged-event.ts';
-import { findDuplicateKey, rawDetail } from './raw-detail.ts';
+import { findDuplicateKey, hasDuplicateKeys, rawDetail } from './raw-detail.ts';
 
 export type IngestOutcome =
   | { readonly kind: 'staged'; readonly event: StagedEvent }
@@ -51,8 +51,9 @@ export const parseEnvelope = (raw: string, pin: SourcePin, wallClock: number): P
   const pinned = sourcePinIssue(envelope.data, pin);
   if (pinned !== undefined) return { ok: false, reason: `not from the pinned Okta event source: ${pinned}` };
   // Validated on the parsed value, archived as text: with a key given twice the two could differ.
-  const duplicate = findDuplicateKey(raw);
-  if (duplicate !== undefined) return { ok: false, reason: `ambiguous JSON: key ${duplicate} appears twice` };
+  if (hasDuplicateKeys(raw, json)) {
+    return { ok: false, reason: `ambiguous JSON: key ${findDuplicateKey(raw) ?? '(unknown)'} appears twice` };
+  }
   const event = OktaEventCore.safeParse(envelope.data.detail);
   if (!event.success)
     return { ok: false, reason: `invalid System Log event in detail: ${describeIssues(event.error)}` };

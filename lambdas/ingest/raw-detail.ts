@@ -116,6 +116,32 @@ const compact = (text: string): string => {
 };
 
 /**
+ * Whether the JSON text `text`, parsed into `value`, gives some key twice in one object: JSON.parse keeps one member
+ * per key, so the parsed value then has fewer members than the text has keys. Counting is a fraction of the cost of
+ * naming the key (findDuplicateKey), which only a refused input needs.
+ */
+export const hasDuplicateKeys = (text: string, value: unknown): boolean => keysInText(text) !== membersOf(value);
+
+/** Keys in a JSON text: strings followed by a colon. */
+const keysInText = (text: string): number => {
+  let keys = 0;
+  for (let i = text.indexOf('"'); i >= 0; i = text.indexOf('"', i + 1)) {
+    i = skipString(text, i);
+    if (text.charCodeAt(skipSpace(text, i + 1)) === COLON) keys++;
+  }
+  return keys;
+};
+
+/** Members of every object in a parsed JSON value. */
+const membersOf = (value: unknown): number => {
+  if (typeof value !== 'object' || value === null) return 0;
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + membersOf(item), 0);
+  let members = 0;
+  for (const key in value) members += 1 + membersOf((value as Record<string, unknown>)[key]);
+  return members;
+};
+
+/**
  * The path of the first key that appears twice in one object of a JSON text (`detail.actor.id`), or undefined.
  * JSON.parse keeps the last of duplicate keys while the text keeps both, so a validated event could differ from the
  * archived one; such input is refused rather than guessed at. `text` must be valid JSON.

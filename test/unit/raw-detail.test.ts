@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findDuplicateKey, rawDetail } from '../../lambdas/ingest/raw-detail.ts';
+import { findDuplicateKey, hasDuplicateKeys, rawDetail } from '../../lambdas/ingest/raw-detail.ts';
 import { fixtureEnvelope } from '../support/events.ts';
 
 describe('rawDetail', () => {
@@ -64,5 +65,21 @@ describe('findDuplicateKey', () => {
   it('accepts the same key in different objects, and keys that appear as values', () => {
     expect(findDuplicateKey('{"a":{"x":1},"b":{"x":"x"},"x":["x","x"]}')).toBeUndefined();
     expect(findDuplicateKey(JSON.stringify(fixtureEnvelope()))).toBeUndefined();
+  });
+});
+
+describe('hasDuplicateKeys', () => {
+  it('agrees with findDuplicateKey on any JSON, with and without a key given twice', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue(), { minKeys: 1 }), fc.boolean(), (object, twice) => {
+        const text = JSON.stringify(object);
+        const [first] = Object.keys(object);
+        // A second copy of the first key at the end of the object.
+        const input = twice ? `${text.slice(0, -1)},${JSON.stringify(first)}:0}` : text;
+        expect(hasDuplicateKeys(input, JSON.parse(input))).toBe(twice);
+        expect(findDuplicateKey(input) !== undefined).toBe(twice);
+      }),
+      { numRuns: 300, seed: 7 },
+    );
   });
 });
