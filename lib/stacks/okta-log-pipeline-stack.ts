@@ -17,12 +17,13 @@ import { StatefulResources } from './stateful-resources.ts';
 const handlerEntry = (fn: string): string => fileURLToPath(new URL(`../../lambdas/${fn}/handler.ts`, import.meta.url));
 
 const INGEST_TIMEOUT = Duration.seconds(30);
-/** An ingest invocation that read the clock may still write up to its timeout later. */
+/**
+ * How long after a close the sequencer waits before sealing: an ingest invocation that read the close (it caches it
+ * for up to 10 s) may still write up to its timeout later.
+ */
 const SEAL_GUARD = INGEST_TIMEOUT.plus(Duration.seconds(60));
 /** The partition key of the sequencer's state item, the only item ingest may read. */
 const SEQUENCER_STATE_PK = 'sequencer';
-/** How far back the sequencer looks for windows it has not sealed yet. */
-const BACKFILL = Duration.days(1);
 
 export interface OktaLogPipelineStackProps extends StackProps {
   readonly config: PipelineConfig;
@@ -112,7 +113,6 @@ export class OktaLogPipelineStack extends Stack {
       environment: {
         ...staging,
         SEAL_GUARD_SECONDS: String(SEAL_GUARD.toSeconds()),
-        BACKFILL_SECONDS: String(BACKFILL.toSeconds()),
       },
     });
     eventsTable.grant(
@@ -123,7 +123,6 @@ export class OktaLogPipelineStack extends Stack {
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
-      'dynamodb:BatchWriteItem',
     );
     // Get and put under archive/ only: no deletes, so the archive writer cannot remove archived versions.
     grantObjectKeys(

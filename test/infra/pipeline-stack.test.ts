@@ -300,7 +300,6 @@ describe('OktaLogPipelineStack', () => {
             WINDOW_SHARDS: '8',
             DEDUPE_RETENTION_DAYS: '7',
             SEAL_GUARD_SECONDS: '90',
-            BACKFILL_SECONDS: '86400',
           }),
         },
       });
@@ -435,7 +434,6 @@ describe('OktaLogPipelineStack', () => {
         {
           Action: [
             'dynamodb:BatchGetItem',
-            'dynamodb:BatchWriteItem',
             'dynamodb:DeleteItem',
             'dynamodb:GetItem',
             'dynamodb:PutItem',
