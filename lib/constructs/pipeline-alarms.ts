@@ -13,8 +13,12 @@ const ONE_MINUTE = Duration.minutes(1);
 export const DEFAULT_SILENCE_MINUTES = 720;
 /** How much later than planned the oldest unsealed window may be before the sequencer counts as lagging. */
 export const SEQUENCER_LAG_SLACK = Duration.minutes(10);
-/** Minutes without a sequencer report that count as a stopped sequencer (missing data breaches). */
-const SEQUENCER_SILENT_MINUTES = 5;
+/**
+ * Minutes without a sequencer report that count as a stopped sequencer (missing data breaches). A run reports when it
+ * ends and may take up to its 5-minute timeout, so 5 would be a false alarm on a long catch-up run; 10 still alarms
+ * within 15 minutes of a stop.
+ */
+const SEQUENCER_SILENT_MINUTES = 10;
 /** DynamoDB streams keep records 24 hours: a rescue this far behind has a quarter of that left. */
 const MAX_RESCUE_ITERATOR_AGE = Duration.hours(6);
 

@@ -882,8 +882,8 @@ describe('OktaLogPipelineStack', () => {
         ComparisonOperator: 'GreaterThanThreshold',
         // window 60 s + lateness 120 s + seal guard 90 s + 10 minutes
         Threshold: 60 + 120 + 90 + 600,
-        EvaluationPeriods: 5,
-        DatapointsToAlarm: 5,
+        EvaluationPeriods: 10,
+        DatapointsToAlarm: 10,
         TreatMissingData: 'breaching',
         ...toOperations(),
       });
