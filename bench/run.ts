@@ -191,6 +191,73 @@ const lateEventsAtScale = async (count: number, windowCount: number) => {
   };
 };
 
+/** Seconds `olp local`'s pipeline takes for these envelopes, and how many events it archived. */
+const localRun = async (deliveries: readonly object[]) => {
+  const archiveDir = await mkdtemp(join(tmpdir(), 'olp-bench-run-'));
+  const pipeline = await LocalPipeline.start({
+    archiveDir,
+    rules: loadRules(),
+    windowSeconds: 60,
+    allowedLatenessSeconds: 120,
+    dedupeRetentionDays: 7,
+    alertDedupeRetentionDays: 30,
+    inputName: 'bench',
+    onAlert: () => {},
+  });
+  const started = performance.now();
+  for (let i = 0; i < deliveries.length; i += 1000) {
+    await pipeline.push(
+      deliveries.slice(i, i + 1000).map((envelope, j) => ({
+        line: i + j + 1,
+        envelope: envelope as Record<string, unknown>,
+        raw: JSON.stringify(envelope),
+      })),
+    );
+  }
+  const counts = await pipeline.finish();
+  const seconds = (performance.now() - started) / 1000;
+  await pipeline.stop();
+  await rm(archiveDir, { recursive: true, force: true });
+  return { seconds, archived: counts.archived, windows: counts.windowsSealed + counts.lateSupplements };
+};
+
+/**
+ * The same events twice, shuffled, with `published` spread from 2020 to 2026 (a few a week) or within one hour: the
+ * years-wide run must cost about what the hour-long one does, since sealing follows the windows that hold events.
+ */
+const yearsWideRuns = async (count: number) => {
+  const { deliveries } = generateSample({ count, seed: 9 });
+  const unique = new Map<string, { detail: Record<string, unknown> }>();
+  for (const envelope of deliveries as Array<{ detail: Record<string, unknown> }>) {
+    unique.set(String(envelope.detail.uuid), envelope);
+  }
+  const spanMs = Date.parse('2026-11-01T00:00:00Z') - Date.parse('2020-01-01T00:00:00Z');
+  const spread = (span: number) =>
+    [...unique.values()].map((envelope, i) => ({
+      ...envelope,
+      detail: {
+        ...envelope.detail,
+        published: new Date(Date.parse('2020-01-01T00:00:00Z') + Math.floor((i * span) / unique.size)).toISOString(),
+      },
+    }));
+  // Twice each, in an order unrelated to time.
+  const shuffledTwice = (events: object[]) => {
+    const out = [...events, ...events];
+    let state = 7;
+    for (let i = out.length - 1; i > 0; i--) {
+      state = (Math.imul(state, 1_103_515_245) + 12_345) | 0;
+      const j = (state >>> 0) % (i + 1);
+      [out[i], out[j]] = [out[j] as object, out[i] as object];
+    }
+    return out;
+  };
+  return {
+    years: await localRun(shuffledTwice(spread(spanMs))),
+    hour: await localRun(shuffledTwice(spread(3_600_000))),
+    count: unique.size,
+  };
+};
+
 const main = async () => {
   const results: string[] = [];
   const sample = generateSample({ count: Number(process.env.BENCH_EVENTS ?? 20_000), seed: 1 });
@@ -332,6 +399,8 @@ const main = async () => {
   await rm(archiveDir, { recursive: true, force: true });
   const e2eRate = big.deliveries.length / e2eSeconds;
   log(`local end to end: ${fmt(e2eRate, 0)} deliveries/s`);
+  const wide = await yearsWideRuns(Number(process.env.BENCH_YEARS_EVENTS ?? 1_000));
+  log(`years-wide: ${fmt(wide.years.seconds, 1)} s, one hour: ${fmt(wide.hour.seconds, 1)} s`);
 
   // 5. Cost per million unique events at public list prices (us-east-1, on-demand, November 2026).
   const perMillion = 1_000_000 / unique;
@@ -443,6 +512,9 @@ const main = async () => {
     `| ratio | ${fmt(e2eRate / dynalitePutsPerSecond)} |`,
     `| resident memory after the run | ${fmt(peakRss / 1e6, 0)} MB (${fmt((peakRss - memoryBefore) / 1e6, 0)} MB more than at its start) |`,
     `| summary: staged / duplicates / quarantined / archived | ${counts.staged} / ${counts.duplicates} / ${counts.quarantined} / ${counts.archived} |`,
+    '',
+    `| ${fmt(wide.count, 0)} events published from 2020 to 2026 (a few a week), each twice, shuffled | ${fmt(wide.years.seconds, 1)} s, ${fmt(wide.years.archived, 0)} archived in ${fmt(wide.years.windows, 0)} parts |`,
+    `| the same events published within one hour, each twice, shuffled (reference) | ${fmt(wide.hour.seconds, 1)} s, ${fmt(wide.hour.archived, 0)} archived in ${fmt(wide.hour.windows, 0)} parts |`,
     '',
     'Each delivery crosses fauxqs SQS (send, receive, delete), the pattern engine for every alert rule, and a',
     'conditional put on dynalite, all in one process; dynalite is the ceiling. In memory, dynalite keeps every staged',
