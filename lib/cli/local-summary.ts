@@ -84,7 +84,7 @@ export const formatSummary = (c: SummaryCounts, archiveDir: string, elapsedMs: n
     `  ${source}`,
     `  events read            ${n(c.read)}`,
     `    unique (staged)      ${n(c.staged)}`,
-    `      late               ${n(c.late)}  (arrived after their window was sealed; archived in supplements)`,
+    `      late               ${n(c.late)}  (arrived after their window closed; in a supplement unless its seal read them)`,
     `    duplicates dropped   ${n(c.duplicates)}`,
     `    quarantined          ${n(c.quarantined)}`,
     ...reasonLines(c.quarantineReasons),

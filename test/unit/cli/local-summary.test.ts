@@ -47,7 +47,7 @@ describe('olp local summary', () => {
       '  source: pinned to aws.partner/okta.com/acme/okta-logs',
       '  events read            1,240',
       '    unique (staged)      1,180',
-      '      late               3  (arrived after their window was sealed; archived in supplements)',
+      '      late               3  (arrived after their window closed; in a supplement unless its seal read them)',
       '    duplicates dropped   24',
       '    quarantined          36',
       '      30 lines: not JSON (lines 3, 4, 9, 12, 13, ...)',
