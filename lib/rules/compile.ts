@@ -10,6 +10,12 @@ import type { AlertRuleSummary, CompiledAlertRule } from './types.ts';
  */
 export const EVENT_PATTERN_MAX_CHARS = DEFAULT_MAX_PATTERN_SIZE;
 
+/**
+ * What the deployed rule adds to the compiled pattern: the stack pins each rule to its own account
+ * (lib/constructs/alerting.ts), which the local runner cannot know; the size check leaves room for it.
+ */
+export const ACCOUNT_PIN_CHARS = ',"account":["123456789012"]'.length;
+
 export interface CompileOptions {
   /** For accounts whose "Event pattern size" quota was raised; defaults to {@link EVENT_PATTERN_MAX_CHARS}. */
   readonly maxPatternChars?: number;
@@ -55,11 +61,12 @@ export function compileRule(rule: AlertRule, eventSourceName: string, options: C
   };
   // Size first, with the rule's own words: the engine would otherwise refuse it as a generic invalid pattern.
   const maxChars = options.maxPatternChars ?? EVENT_PATTERN_MAX_CHARS;
-  const size = Array.from(JSON.stringify(pattern)).length;
+  const size = Array.from(JSON.stringify(pattern)).length + ACCOUNT_PIN_CHARS;
   if (size > maxChars) {
     throw new RuleCompileError(
       rule.id,
-      `event pattern is ${size} characters; EventBridge accepts at most ${maxChars} (quota "Event pattern size", ` +
+      `event pattern is ${size} characters with its account pin; EventBridge accepts at most ${maxChars} ` +
+        '(quota "Event pattern size", ' +
         'adjustable). List fewer event types or conditions, or split the rule in two.',
     );
   }

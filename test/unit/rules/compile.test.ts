@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ACCOUNT_PIN_CHARS,
   compileRule,
   compileRules,
   EVENT_PATTERN_MAX_CHARS,
@@ -126,9 +127,25 @@ describe('compileRule', () => {
     // Assess
     expect(compile).toThrow(RuleCompileError);
     expect(compile).toThrow(
-      /rule admin-app-access: event pattern is \d+ characters; EventBridge accepts at most 2048 \(quota "Event pattern size"/,
+      /rule admin-app-access: event pattern is \d+ characters with its account pin; EventBridge accepts at most 2048 \(quota "Event pattern size"/,
     );
     expect(JSON.stringify(raised.pattern).length).toBeGreaterThan(EVENT_PATTERN_MAX_CHARS);
+  });
+
+  it('leaves room for the account pin the deployed rule adds', () => {
+    // Prepare: a rule whose compiled pattern fits the quota on its own but not with the account pin.
+    const base = JSON.stringify(compileRule(rule({}, { eventType: ['user.a'] }), SOURCE).pattern).length;
+    const room = EVENT_PATTERN_MAX_CHARS - base;
+    const filler = 'x'.repeat(room - ACCOUNT_PIN_CHARS + 1 - ',""'.length);
+    const tight = rule({}, { eventType: ['user.a', `user.${filler}`] });
+
+    // Act
+    const pattern = JSON.stringify({ ...compileRule(tight, SOURCE, { maxPatternChars: 4096 }).pattern });
+
+    // Assess
+    expect(pattern.length).toBeLessThanOrEqual(EVENT_PATTERN_MAX_CHARS);
+    expect(pattern.length + ACCOUNT_PIN_CHARS).toBeGreaterThan(EVENT_PATTERN_MAX_CHARS);
+    expect(() => compileRule(tight, SOURCE)).toThrow(/with its account pin/);
   });
 });
 
