@@ -1,3 +1,4 @@
+import { escapeForTerminal } from '../../lambdas/shared/escape-text.ts';
 import { CliError, type CliIo, type Command } from './io.ts';
 
 const USAGE = `olp: okta-log-pipeline on your machine
@@ -35,7 +36,8 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
     return await (await load())(args, io);
   } catch (error) {
     if (error instanceof CliError) {
-      io.stderr.write(`olp ${name}: ${error.message}\n`);
+      // Messages may quote input (a path, a value); control characters in them must not reach the terminal raw.
+      io.stderr.write(`olp ${name}: ${escapeForTerminal(error.message)}\n`);
       return error.exitCode;
     }
     throw error;

@@ -75,4 +75,15 @@ describe('olp commands never echo control or bidi characters from their input', 
     expect(result).toEqual({ error: expect.stringContaining(`line 1: not valid JSON (`) });
     expect(result.error).toContain(RLO);
   });
+
+  it('a fatal error that quotes its input, such as a file name, is escaped too', async () => {
+    // Act
+    const run = await runOlp(['local', '--events', join(dir, `missing${CLEAR}${RLO}.jsonl`), '--archive-dir', dir]);
+
+    // Assess
+    expect(run.code).toBe(1);
+    expect(linesOf(run.stderr)).toHaveLength(1);
+    expect(run.stderr).toContain('no such file');
+    expect(rawControlIn(run.stderr)).toBe(false);
+  });
 });
