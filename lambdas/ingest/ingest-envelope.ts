@@ -1,3 +1,4 @@
+import { JsonTooDeepError } from '../shared/canonical-json.ts';
 import { describeIssues, OktaEnvelope, OktaEventCore, type SourcePin, sourcePinIssue } from '../shared/okta-event.ts';
 import type { ArchiveStore, EventStager } from '../shared/ports.ts';
 import { type QuarantineOrigin, quarantine } from '../shared/quarantine.ts';
@@ -28,7 +29,7 @@ export interface IngestDeps {
 export type IngestOrigin = QuarantineOrigin;
 
 type Parsed =
-  | { readonly ok: true; readonly event: OktaEventCore; readonly body: string }
+  | { readonly ok: true; readonly event: OktaEventCore; readonly body: string; readonly content: unknown }
   | { readonly ok: false; readonly reason: string };
 
 /**
@@ -51,8 +52,14 @@ export const parseEnvelope = (raw: string, pin: SourcePin, wallClock: number): P
   const pinned = sourcePinIssue(envelope.data, pin);
   if (pinned !== undefined) return { ok: false, reason: `not from the pinned Okta event source: ${pinned}` };
   // Validated on the parsed value, archived as text: with a key given twice the two could differ.
-  if (hasDuplicateKeys(raw, json)) {
-    return { ok: false, reason: `ambiguous JSON: key ${findDuplicateKey(raw) ?? '(unknown)'} appears twice` };
+  try {
+    if (hasDuplicateKeys(raw, json)) {
+      return { ok: false, reason: `ambiguous JSON: key ${findDuplicateKey(raw) ?? '(unknown)'} appears twice` };
+    }
+  } catch (error) {
+    if (error instanceof JsonTooDeepError)
+      return { ok: false, reason: `not an Okta EventBridge event: ${error.message}` };
+    throw error;
   }
   const event = OktaEventCore.safeParse(envelope.data.detail);
   if (!event.success)
@@ -65,7 +72,7 @@ export const parseEnvelope = (raw: string, pin: SourcePin, wallClock: number): P
   }
   const body = rawDetail(raw);
   if (body === undefined) return { ok: false, reason: 'not an Okta EventBridge event: detail: must be an object' };
-  return { ok: true, event: event.data, body };
+  return { ok: true, event: event.data, body, content: envelope.data.detail };
 };
 
 /**
@@ -87,7 +94,7 @@ export const ingestEnvelope = async (
     return { kind: 'quarantined', reason: parsed.reason, key };
   }
   const closedBefore = (await deps.closedBefore()) ?? Number.NEGATIVE_INFINITY;
-  const event = stageEvent(parsed.event, parsed.body, settings, now, closedBefore);
+  const event = stageEvent(parsed.event, parsed.body, settings, now, closedBefore, parsed.content);
   if (event.late) {
     await deps.events.putLateMarker({
       publishedMs: event.publishedMs,

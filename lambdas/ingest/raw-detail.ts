@@ -1,3 +1,5 @@
+import { countMembers } from '../shared/canonical-json.ts';
+
 /**
  * The text of the envelope's top-level `detail` object as received, or undefined when there is none. Cutting it out of
  * the SQS body costs a fraction of serializing the parsed object again, and it keeps the event as Okta sent it: every
@@ -120,7 +122,7 @@ const compact = (text: string): string => {
  * per key, so the parsed value then has fewer members than the text has keys. Counting is a fraction of the cost of
  * naming the key (findDuplicateKey), which only a refused input needs.
  */
-export const hasDuplicateKeys = (text: string, value: unknown): boolean => keysInText(text) !== membersOf(value);
+export const hasDuplicateKeys = (text: string, value: unknown): boolean => keysInText(text) !== countMembers(value);
 
 /** Keys in a JSON text: strings followed by a colon. */
 const keysInText = (text: string): number => {
@@ -130,15 +132,6 @@ const keysInText = (text: string): number => {
     if (text.charCodeAt(skipSpace(text, i + 1)) === COLON) keys++;
   }
   return keys;
-};
-
-/** Members of every object in a parsed JSON value. */
-const membersOf = (value: unknown): number => {
-  if (typeof value !== 'object' || value === null) return 0;
-  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + membersOf(item), 0);
-  let members = 0;
-  for (const key in value) members += 1 + membersOf((value as Record<string, unknown>)[key]);
-  return members;
 };
 
 /**

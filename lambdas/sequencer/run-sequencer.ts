@@ -271,8 +271,8 @@ const archivedKeys = async (archive: ArchiveStore, manifest: WindowManifest): Pr
     }
     for (const line of gunzipSync(bytes).toString('utf8').split('\n')) {
       if (line === '') continue;
-      const { uuid } = JSON.parse(line) as { uuid: string };
-      keys.add(`${uuid.toLowerCase()}#${contentHash(line)}`);
+      const event = JSON.parse(line) as { uuid: string };
+      keys.add(`${event.uuid.toLowerCase()}#${contentHash(event)}`);
     }
   }
   return keys;

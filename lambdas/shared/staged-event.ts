@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { canonicalJson } from './canonical-json.ts';
 import { windowStartOf } from './window.ts';
 
 /**
@@ -43,8 +44,14 @@ export interface StagingSettings {
   readonly dedupeRetentionDays: number;
 }
 
-/** The first 132 bits of SHA-256 over the event's text, base64url: enough to tell contents apart, short in a key. */
-export const contentHash = (body: string): string => hash('sha256', body, 'base64url').slice(0, 22);
+/**
+ * The first 132 bits of SHA-256 over the event's canonical JSON (canonical-json.ts), base64url: enough to tell
+ * contents apart, short in a key. Over the parsed content, not the text, so the same event serialised another way
+ * (the System Log API's key order, spacing or escapes against EventBridge's) is the same content: a duplicate, never a
+ * conflict.
+ */
+export const contentHash = (content: unknown): string =>
+  hash('sha256', canonicalJson(content), 'base64url').slice(0, 22);
 
 /** FNV-1a over the uuid: a cheap, stable spread of uuids over shards. */
 export const shardOf = (uuid: string, shards: number): number => {
@@ -75,11 +82,13 @@ export const stageEvent = (
   settings: StagingSettings,
   now: number,
   closedBefore: number,
+  /** The event parsed, when the caller has it; else `body` is parsed. */
+  content: unknown = JSON.parse(body),
 ): StagedEvent => {
   const uuid = event.uuid.toLowerCase();
   const publishedMs = Date.parse(event.published);
   const windowStart = windowStartOf(publishedMs, settings.windowSeconds);
-  const hash = contentHash(body);
+  const hash = contentHash(content);
   // Retention counts from the later of arrival and publication, so a replayed old event is still deduped for the
   // full period after it arrived.
   const dedupeUntil = Math.ceil(Math.max(now, publishedMs) / 1000) + settings.dedupeRetentionDays * 86_400;

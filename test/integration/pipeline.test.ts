@@ -136,6 +136,29 @@ describe('ingest and sequencer on dynalite and fauxqs S3', () => {
     expect([...archive.windows.values()].map((w) => w.manifest.parts.map((part) => part.kind))).toEqual([['late']]);
   });
 
+  it('takes the same event serialised another way (as the System Log API writes it) as a duplicate, not a conflict', async () => {
+    // Prepare: the stream's envelope, and the same event with its keys reversed, spaced and escaped differently.
+    const p = await pipeline();
+    const [event] = makeEvents(1);
+    const detail = event?.detail as Record<string, unknown>;
+    const reordered = Object.fromEntries(Object.entries(detail).reverse());
+    const apiText = JSON.stringify(reordered, null, 1).replaceAll('"SUCCESS"', '"\\u0053UCCESS"');
+    const api = JSON.stringify({ ...event, detail: '@' }).replace('"@"', apiText);
+
+    // Act
+    const first = await p.ingest(JSON.stringify(event), 'm1', start);
+    const again = await p.ingest(api, 'm2', start);
+    const late = await p.ingest(api, 'm3', start + minutes(11));
+    await p.seal(start + minutes(10));
+    await p.seal(start + minutes(14));
+    const archive = await p.read();
+
+    // Assess
+    expect([first.kind, again.kind, late.kind]).toEqual(['staged', 'duplicate', 'duplicate']);
+    expect(archive.lines).toEqual([JSON.stringify(detail)]);
+    expect([...archive.windows.values()][0]?.manifest.conflicts).toEqual([]);
+  });
+
   it('keeps and flags the same uuid with different content', async () => {
     // Prepare
     const p = await pipeline();

@@ -1,6 +1,8 @@
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findDuplicateKey, hasDuplicateKeys, rawDetail } from '../../lambdas/ingest/raw-detail.ts';
+import { canonicalJson } from '../../lambdas/shared/canonical-json.ts';
 import { fixtureEnvelope } from '../support/events.ts';
 
 describe('rawDetail', () => {
@@ -80,6 +82,30 @@ describe('hasDuplicateKeys', () => {
         expect(findDuplicateKey(input) !== undefined).toBe(twice);
       }),
       { numRuns: 300, seed: 7 },
+    );
+  });
+});
+
+describe('canonicalJson', () => {
+  it('writes one text for every serialisation of a value, and another for another value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue(), (a, b) => {
+        const shuffled = JSON.parse(JSON.stringify(a, null, 2), (_key, value) =>
+          value !== null && typeof value === 'object' && !Array.isArray(value)
+            ? Object.fromEntries(Object.entries(value).reverse())
+            : value,
+        );
+        expect(canonicalJson(shuffled)).toBe(canonicalJson(a));
+        const sameValue = isDeepStrictEqual(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b)));
+        expect(canonicalJson(a) === canonicalJson(b)).toBe(sameValue);
+      }),
+      { numRuns: 300, seed: 11 },
+    );
+  });
+
+  it('keeps a "__proto__" member and sorts keys', () => {
+    expect(canonicalJson(JSON.parse('{"b":1,"__proto__":{"x":2},"a":[{"d":1,"c":2}]}'))).toBe(
+      '{"__proto__":{"x":2},"a":[{"c":2,"d":1}],"b":1}',
     );
   });
 });

@@ -113,7 +113,36 @@ describe('parseEnvelope', () => {
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
     expect(parsed.body).toBe(JSON.stringify(envelope.detail));
-    expect(contentHash(parsed.body)).toBe(contentHash(JSON.stringify(envelope.detail)));
+    expect(contentHash(parsed.content)).toBe(contentHash(envelope.detail));
+  });
+
+  it('keys the same event identically however it was serialised: key order, spacing, escapes, number form', () => {
+    // Prepare: the stream's text and the System Log API's text of one event.
+    const uuid = 'c6ed294a-fef4-11ed-a5b1-bbb7c1de1a4b';
+    const stream = `{"uuid":"${uuid}","published":"2026-11-01T09:00:10.000Z","eventType":"user.session.start","n":1.50,"s":"A"}`;
+    const api = `{ "s": "\\u0041", "n": 1.5, "eventType": "user.session.start",\n "published": "2026-11-01T09:00:10.000Z", "uuid": "${uuid}" }`;
+
+    // Act
+    const fromStream = stageEvent(JSON.parse(stream), stream, settings, T0, Number.NEGATIVE_INFINITY);
+    const fromApi = stageEvent(JSON.parse(api), api, settings, T0, Number.NEGATIVE_INFINITY);
+    const changed = stageEvent(
+      JSON.parse(stream),
+      stream.replace('"A"', '"B"'),
+      settings,
+      T0,
+      Number.NEGATIVE_INFINITY,
+    );
+
+    // Assess
+    expect(fromApi.sk).toBe(fromStream.sk);
+    expect(changed.sk).not.toBe(fromStream.sk);
+  });
+
+  it('quarantines JSON nested deeper than any event, which no recursive walk could take', () => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const raw = JSON.stringify(fixtureEnvelope()).replace('"severity":"INFO"', `"severity":${deep}`);
+    const parsed = parseEnvelope(raw, {}, T0);
+    expect(parsed.ok ? '' : parsed.reason).toBe('not an Okta EventBridge event: nested more than 256 levels deep');
   });
 
   it('keeps every digit and key order of the event, pretty-printed or not', () => {
