@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { escapeForTerminal } from '../../lambdas/shared/escape-text.ts';
 import { EVENT_SOURCE_NAME, EVENT_SOURCE_RULE } from '../config.ts';
 import { type InputRecord, readEventInput, toEnvelope } from '../local/event-input.ts';
 import {
@@ -10,6 +11,8 @@ import {
 } from '../local/local-pipeline.ts';
 import { parseSince, readSystemLog } from '../local/okta-api-source.ts';
 import { generateSample } from '../local/sample-stream.ts';
+import { credentialsFromVariables, type OktaCredentials, OktaCredentialsError } from '../okta/credentials.ts';
+import { OktaOrgUrlError, parseOrgUrl } from '../okta/okta-client.ts';
 import { loadRules } from '../rules/index.ts';
 import { type ParsedOptions, parseOptions, positiveInteger } from './args.ts';
 import { CliError, type CliIo } from './io.ts';
@@ -22,7 +25,8 @@ Runs the deployed pipeline in this process (dynalite, fauxqs, the same rules and
 Input (one of; without any, a built-in sample stream):
   --events <file|->        JSON Lines or a JSON array of System Log events or EventBridge envelopes; .gz accepted;
                            - reads stdin
-  --okta-org <url>         read the Okta System Log API (token from OKTA_API_TOKEN)
+  --okta-org <url>         read the Okta System Log API (credentials: OKTA_API_TOKEN, or OKTA_CLIENT_ID with
+                           OKTA_PRIVATE_KEY or OKTA_PRIVATE_KEY_FILE)
     --since <ISO|24h|7d>   start of the range (required with --okta-org)
     --until <ISO>          end of the range (default: now)
 
@@ -197,9 +201,15 @@ const oktaInput = (values: Values, io: CliIo, pinned: string | undefined): Input
   } catch {
     throw new CliError(`--okta-org must be a URL like https://acme.okta.com, got "${orgUrl}"`, 2);
   }
-  const token = io.env.OKTA_API_TOKEN;
-  if (token === undefined || token === '') {
-    throw new CliError('--okta-org needs an API token in the OKTA_API_TOKEN environment variable', 2);
+  let credentials: OktaCredentials;
+  try {
+    parseOrgUrl(orgUrl);
+    credentials = credentialsFromVariables(io.env);
+  } catch (error) {
+    if (error instanceof OktaCredentialsError || error instanceof OktaOrgUrlError) {
+      throw new CliError(`--okta-org: ${escapeForTerminal(error.message)}`, 2);
+    }
+    throw error;
   }
   if (values.since === undefined) throw new CliError('--okta-org needs --since (an ISO instant, or e.g. 24h)', 2);
   const now = new Date();
@@ -218,7 +228,7 @@ const oktaInput = (values: Values, io: CliIo, pinned: string | undefined): Input
       let line = 0;
       const events = readSystemLog({
         orgUrl: url.origin,
-        token,
+        credentials,
         since,
         ...(until === undefined ? {} : { until }),
         onProgress: ({ pages, events: count, waitingMs }) => {

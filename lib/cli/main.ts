@@ -10,6 +10,10 @@ Usage:
   olp rules lint [--rules <dir>]
   olp pattern test --pattern <json|@file> --event <json|@file>
   olp pattern test --cases <file.jsonl>
+  olp stream list --okta-org <url> [--json]
+  olp stream status --okta-org <url> --event-source-name <name> [--json]
+  olp stream activate|deactivate --okta-org <url> <id>
+  olp stream create --okta-org <url> --name <n> --account <id> --region <r> --event-source-name <name>
 
 Run 'olp <command> --help' for a command's options.`;
 
@@ -19,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sample: async () => (await import('./sample-command.ts')).sampleCommand,
   rules: async () => (await import('./rules-command.ts')).rulesCommand,
   pattern: async () => (await import('./pattern-command.ts')).patternCommand,
+  stream: async () => (await import('./stream-command.ts')).streamCommand,
 };
 
 export const runCli = async (argv: string[], io: CliIo): Promise<number> => {

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:net';
 import * as okta from '@okta/okta-sdk-nodejs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -210,6 +211,33 @@ describe('readSystemLog against a fake Okta', () => {
     expect(error).toBeInstanceOf(OktaApiError);
     expect((error as OktaApiError).message).toContain(orgUrl);
     expect((error as OktaApiError).message).not.toContain(FAKE_OKTA_TOKEN);
+  });
+
+  it('reads with private_key_jwt credentials, asking only for okta.logs.read', async () => {
+    // Prepare
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keyed = await startFakeOkta({
+      events: persisted,
+      now: () => NOW,
+      oauth: { clientId: '0oaReader', publicKey, grantedScopes: ['okta.logs.read'] },
+    });
+
+    // Act
+    const events = await readAll({
+      orgUrl: keyed.url,
+      credentials: { kind: 'private_key_jwt', clientId: '0oaReader', privateKey: { key: privateKey, alg: 'ES256' } },
+      since,
+      until,
+      limit: 100,
+      now: () => NOW,
+    }).finally(() => keyed.stop());
+
+    // Assess
+    expect(events.map(({ uuid }) => uuid).sort()).toEqual(inRange.map(({ uuid }) => uuid).sort());
+    const [token, ...pages] = keyed.requests;
+    expect(token).toMatchObject({ method: 'POST', path: '/oauth2/v1/token', status: 200 });
+    expect(pages.length).toBe(Math.ceil(inRange.length / 100));
+    expect(pages.every(({ authorization }) => authorization === `Bearer ${keyed.issuedTokens[0]}`)).toBe(true);
   });
 
   it('rejects an until that is not after since before any request', async () => {
