@@ -12,7 +12,7 @@ import { withStagingMemory } from '../lambdas/ingest/staging-memory.ts';
 import { runSequencer, type SequencerSettings } from '../lambdas/sequencer/run-sequencer.ts';
 import { DynamoEventStore, stagedEventItem } from '../lambdas/shared/dynamo-event-store.ts';
 import type { ArchiveStore } from '../lambdas/shared/ports.ts';
-import { stageEvent } from '../lambdas/shared/staged-event.ts';
+import { contentHash, stageEvent } from '../lambdas/shared/staged-event.ts';
 import { ArchiveDirStore } from '../lib/local/archive-dir-store.ts';
 import { LocalPipeline, type PipelineInput } from '../lib/local/local-pipeline.ts';
 import { generateSample } from '../lib/local/sample-stream.ts';
@@ -275,8 +275,13 @@ const main = async () => {
   const ingestCpu = cpuMicros(() => {
     for (const raw of raws) {
       const parsed = parseEnvelope(raw, {}, now);
-      if (parsed.ok) stagedEventItem(stageEvent(parsed.event, parsed.body, SETTINGS, now, Number.NEGATIVE_INFINITY));
+      if (parsed.ok)
+        stagedEventItem(stageEvent(parsed.event, parsed.body, SETTINGS, now, Number.NEGATIVE_INFINITY, parsed.content));
     }
+  });
+  const details = raws.map((raw) => (JSON.parse(raw) as { detail: unknown }).detail);
+  const canonicalCpu = cpuMicros(() => {
+    for (const detail of details) contentHash(detail);
   });
   log(`CPU: JSON.parse ${fmt(parseOnly / raws.length)} µs/event, ingest ${fmt(ingestCpu / raws.length)} µs/event`);
 
@@ -457,6 +462,7 @@ const main = async () => {
     '|---|---|---|',
     `| \`JSON.parse\` of the SQS body | ${fmt(parseOnly / raws.length)} | 1.00 |`,
     `| ingest: parse, validate the envelope and the event's core fields, cut out and hash the event, build the DynamoDB item | ${fmt(ingestCpu / raws.length)} | ${fmt(ingestCpu / parseOnly)} |`,
+    `| of which the content hash over the event's canonical JSON (key order, spacing and escapes do not count) | ${fmt(canonicalCpu / raws.length)} | ${fmt(canonicalCpu / parseOnly)} |`,
     '',
     'Median of 7 rounds over all deliveries, user + system CPU. The SDK call itself (request signing, HTTP) is not',
     'included; the end-to-end figure below includes everything.',
@@ -512,9 +518,11 @@ const main = async () => {
     `| ratio | ${fmt(e2eRate / dynalitePutsPerSecond)} |`,
     `| resident memory after the run | ${fmt(peakRss / 1e6, 0)} MB (${fmt((peakRss - memoryBefore) / 1e6, 0)} MB more than at its start) |`,
     `| summary: staged / duplicates / quarantined / archived | ${counts.staged} / ${counts.duplicates} / ${counts.quarantined} / ${counts.archived} |`,
-    '',
     `| ${fmt(wide.count, 0)} events published from 2020 to 2026 (a few a week), each twice, shuffled | ${fmt(wide.years.seconds, 1)} s, ${fmt(wide.years.archived, 0)} archived in ${fmt(wide.years.windows, 0)} parts |`,
     `| the same events published within one hour, each twice, shuffled (reference) | ${fmt(wide.hour.seconds, 1)} s, ${fmt(wide.hour.archived, 0)} archived in ${fmt(wide.hour.windows, 0)} parts |`,
+    '',
+    'The years-wide run seals one window per event (1,000 windows) against about 60 for the hour; the empty years',
+    'between them cost nothing.',
     '',
     'Each delivery crosses fauxqs SQS (send, receive, delete), the pattern engine for every alert rule, and a',
     'conditional put on dynalite, all in one process; dynalite is the ceiling. In memory, dynalite keeps every staged',

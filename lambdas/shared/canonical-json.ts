@@ -24,9 +24,13 @@ const sortedCopy = (value: unknown, depth: number): unknown => {
   if (Array.isArray(value)) return value.map((item) => sortedCopy(item, depth + 1));
   if (typeof value !== 'object' || value === null) return value;
   const record = value as Record<string, unknown>;
-  // No prototype, so a "__proto__" key is copied as the member it is in the parsed JSON.
-  const copy: Record<string, unknown> = Object.create(null);
-  for (const key of Object.keys(record).sort()) copy[key] = sortedCopy(record[key], depth + 1);
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(record).sort()) {
+    const member = sortedCopy(record[key], depth + 1);
+    // Assigning "__proto__" would set the copy's prototype; JSON.parse made it an ordinary member, and so must we.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: member, enumerable: true, writable: true });
+    else copy[key] = member;
+  }
   return copy;
 };
 
