@@ -14,7 +14,7 @@ import { DynamoEventStore, stagedEventItem } from '../lambdas/shared/dynamo-even
 import type { ArchiveStore } from '../lambdas/shared/ports.ts';
 import { contentHash, stageEvent } from '../lambdas/shared/staged-event.ts';
 import { ArchiveDirStore } from '../lib/local/archive-dir-store.ts';
-import { LocalPipeline, type PipelineInput } from '../lib/local/local-pipeline.ts';
+import { LocalPipeline } from '../lib/local/local-pipeline.ts';
 import { generateSample } from '../lib/local/sample-stream.ts';
 import { createKeyTable, standInClientConfig, startDynalite } from '../lib/local/stand-ins.ts';
 import { loadRules } from '../lib/rules/index.ts';
@@ -191,8 +191,11 @@ const lateEventsAtScale = async (count: number, windowCount: number) => {
   };
 };
 
-/** Seconds `olp local`'s pipeline takes for these envelopes, and how many events it archived. */
-const localRun = async (deliveries: readonly object[]) => {
+/**
+ * `olp local`'s pipeline over these envelopes in chunks of 1,000, as the command feeds it: seconds, its counts, and the
+ * resident memory before and after.
+ */
+const localRun = async (deliveries: readonly object[], onChunk?: (done: number) => void) => {
   const archiveDir = await mkdtemp(join(tmpdir(), 'olp-bench-run-'));
   const pipeline = await LocalPipeline.start({
     archiveDir,
@@ -204,6 +207,7 @@ const localRun = async (deliveries: readonly object[]) => {
     inputName: 'bench',
     onAlert: () => {},
   });
+  const rssBefore = process.memoryUsage().rss;
   const started = performance.now();
   for (let i = 0; i < deliveries.length; i += 1000) {
     await pipeline.push(
@@ -213,12 +217,21 @@ const localRun = async (deliveries: readonly object[]) => {
         raw: JSON.stringify(envelope),
       })),
     );
+    onChunk?.(Math.min(i + 1000, deliveries.length));
   }
   const counts = await pipeline.finish();
   const seconds = (performance.now() - started) / 1000;
+  const rssAfter = process.memoryUsage().rss;
   await pipeline.stop();
   await rm(archiveDir, { recursive: true, force: true });
-  return { seconds, archived: counts.archived, windows: counts.windowsSealed + counts.lateSupplements };
+  return {
+    seconds,
+    counts,
+    rssBefore,
+    rssAfter,
+    archived: counts.archived,
+    windows: counts.windowsSealed + counts.lateSupplements,
+  };
 };
 
 /**
@@ -374,34 +387,13 @@ const main = async () => {
   log(`dynalite: ${fmt(dynalitePutsPerSecond, 0)} conditional puts/s`);
 
   const big = generateSample({ count: Number(process.env.BENCH_LOCAL_EVENTS ?? 100_000), seed: 3 });
-  const archiveDir = await mkdtemp(join(tmpdir(), 'olp-bench-archive-'));
-  const pipeline = await LocalPipeline.start({
-    archiveDir,
-    rules: loadRules(),
-    windowSeconds: 60,
-    allowedLatenessSeconds: 120,
-    dedupeRetentionDays: 7,
-    alertDedupeRetentionDays: 30,
-    inputName: 'bench',
-    onAlert: () => {},
+  const e2e = await localRun(big.deliveries, (done) => {
+    if (done % 20_000 < 1000) log(`local: ${done} of ${big.deliveries.length}`);
   });
-  const e2eStart = performance.now();
-  const memoryBefore = process.memoryUsage().rss;
-  let chunk: PipelineInput[] = [];
-  for (const [i, envelope] of big.deliveries.entries()) {
-    chunk.push({ line: i + 1, envelope: envelope as Record<string, unknown>, raw: JSON.stringify(envelope) });
-    if (chunk.length === 1000) {
-      await pipeline.push(chunk);
-      chunk = [];
-      if (i % 20_000 < 1000) log(`local: ${i + 1} of ${big.deliveries.length}`);
-    }
-  }
-  await pipeline.push(chunk);
-  const counts = await pipeline.finish();
-  const e2eSeconds = (performance.now() - e2eStart) / 1000;
-  const peakRss = process.memoryUsage().rss;
-  await pipeline.stop();
-  await rm(archiveDir, { recursive: true, force: true });
+  const { counts } = e2e;
+  const e2eSeconds = e2e.seconds;
+  const memoryBefore = e2e.rssBefore;
+  const peakRss = e2e.rssAfter;
   const e2eRate = big.deliveries.length / e2eSeconds;
   log(`local end to end: ${fmt(e2eRate, 0)} deliveries/s`);
   const wide = await yearsWideRuns(Number(process.env.BENCH_YEARS_EVENTS ?? 1_000));
@@ -521,7 +513,7 @@ const main = async () => {
     `| ${fmt(wide.count, 0)} events published from 2020 to 2026 (a few a week), each twice, shuffled | ${fmt(wide.years.seconds, 1)} s, ${fmt(wide.years.archived, 0)} archived in ${fmt(wide.years.windows, 0)} parts |`,
     `| the same events published within one hour, each twice, shuffled (reference) | ${fmt(wide.hour.seconds, 1)} s, ${fmt(wide.hour.archived, 0)} archived in ${fmt(wide.hour.windows, 0)} parts |`,
     '',
-    'The years-wide run seals one window per event (1,000 windows) against about 60 for the hour; the empty years',
+    'The years-wide run seals one window per event against one per minute for the hour; the empty years',
     'between them cost nothing.',
     '',
     'Each delivery crosses fauxqs SQS (send, receive, delete), the pattern engine for every alert rule, and a',

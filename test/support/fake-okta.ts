@@ -1,6 +1,7 @@
 import { createPublicKey, type JsonWebKey, KeyObject, randomBytes, verify } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AWS_EVENTBRIDGE_REGIONS } from '../../lib/okta/log-streams.ts';
 
 /**
  * A local stand-in for the parts of the Okta Management API the pipeline uses: the System Log API
@@ -96,27 +97,8 @@ const RATE_LIMIT_PER_MINUTE = 120;
 const STREAMS_DEFAULT_LIMIT = 20;
 const MAX_STREAMS = 2;
 const ALL_SCOPES = ['okta.logs.read', 'okta.logStreams.read', 'okta.logStreams.manage'];
-// Okta's supported regions for aws_eventbridge log streams; see AWS_EVENTBRIDGE_REGIONS in lib/okta/log-streams.ts.
-const STREAM_REGIONS = new Set([
-  'ap-northeast-1',
-  'ap-northeast-2',
-  'ap-northeast-3',
-  'ap-south-1',
-  'ap-southeast-1',
-  'ap-southeast-2',
-  'ca-central-1',
-  'eu-central-1',
-  'eu-north-1',
-  'eu-south-1',
-  'eu-west-1',
-  'eu-west-2',
-  'eu-west-3',
-  'sa-east-1',
-  'us-east-1',
-  'us-east-2',
-  'us-west-1',
-  'us-west-2',
-]);
+// The regions Okta accepts for aws_eventbridge log streams, as the client's own check knows them.
+const STREAM_REGIONS = new Set(AWS_EVENTBRIDGE_REGIONS);
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
