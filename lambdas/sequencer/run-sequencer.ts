@@ -1,7 +1,13 @@
 import { gunzipSync } from 'node:zlib';
 import { type ArchivePart, latePartKey, mainPartKey, manifestKey, WindowManifest } from '../shared/archive-layout.ts';
 import type { ArchiveStore, EventStore } from '../shared/ports.ts';
-import { LATE_MARKER_SHARDS, type LateMarker, type PendingBucket, type SequencerState } from '../shared/ports.ts';
+import {
+  LATE_MARKER_SHARDS,
+  type LateMarker,
+  type PendingBucket,
+  type SequencerState,
+  type SetAsideRecord,
+} from '../shared/ports.ts';
 import { contentHash, type StagedEvent, type StagingSettings, windowPartitionKey } from '../shared/staged-event.ts';
 import { archiveWindowAt, formatWindow } from '../shared/window.ts';
 import {
@@ -80,7 +86,7 @@ export const runSequencer = async (
   await deps.events.putSequencerState(state);
 
   const late = await archiveLateEvents(deps, settings, state, now);
-  state = { ...state, atRisk: pruneAtRisk(late.state.atRisk, now, settings) };
+  state = { ...late.state, atRisk: pruneAtRisk(late.state.atRisk, now, settings) };
   await deps.events.putSequencerState(state);
 
   const oldest = Math.min(state.nextWindow, ...state.setAside);
@@ -155,12 +161,12 @@ const sealPending = async (
       if (sealedAtRisk(window.start, now, settings)) {
         next = { ...next, atRisk: withAtRisk(next.atRisk, window.start, window.end, now) };
       }
-      next = await clearSetAside(deps.events, next, window.start);
+      next = await clearSetAside(deps.events, next, window.start, 'seal');
     } catch (error) {
       failed.add(window.start);
       const reason = describeError(error);
       setAside.push({ window: formatWindow(window.start), reason });
-      next = await recordSetAside(deps.events, next, window.start, reason, now);
+      next = await recordSetAside(deps.events, next, window.start, reason, now, 'seal');
     }
   }
 
@@ -330,8 +336,6 @@ const archiveLateEvents = async (
   const byWindow = new Map<number, { start: number; end: number; markers: LateMarker[] }>();
   for (const marker of lists.flat()) {
     const window = archiveWindowAt(marker.publishedMs, state.windowSizes);
-    // A set-aside window takes its late events once it is sealed.
-    if (state.setAside.includes(window.start)) continue;
     const group = byWindow.get(window.start) ?? { ...window, markers: [] };
     group.markers.push(marker);
     byWindow.set(window.start, group);
@@ -339,6 +343,7 @@ const archiveLateEvents = async (
 
   const sealed: SealedWindow[] = [];
   const failed: Array<{ start: number; reason: string }> = [];
+  const succeeded: number[] = [];
   const groups = [...byWindow.values()].sort((a, b) => a.start - b.start);
   // One batched read for the events of every marker, whichever windows they belong to.
   const staged = new Map(
@@ -352,14 +357,16 @@ const archiveLateEvents = async (
     try {
       const result = await supplementFromMarkers(deps, group, staged, now - settings.sealGuardSeconds * 1000);
       if (result !== undefined) sealed.push(result);
+      succeeded.push(group.start);
     } catch (error) {
       failed.push({ start: group.start, reason: describeError(error) });
     }
   });
   sealed.sort((a, b) => a.window.localeCompare(b.window));
   let next = state;
+  for (const start of succeeded) next = await clearSetAside(deps.events, next, start, 'supplement');
   for (const { start, reason } of failed.sort((a, b) => a.start - b.start)) {
-    next = await recordSetAside(deps.events, next, start, reason, now);
+    next = await recordSetAside(deps.events, next, start, reason, now, 'supplement');
   }
   const setAside = failed.map(({ start, reason }) => ({ window: formatWindow(start), reason }));
   return { state: next, sealed, setAside, moreToDo };
@@ -398,6 +405,7 @@ const recordSetAside = async (
   windowStart: number,
   reason: string,
   now: number,
+  step: SetAsideRecord['step'],
 ): Promise<SequencerState> => {
   const previous = await events.getSetAside(windowStart);
   const at = new Date(now).toISOString();
@@ -405,6 +413,8 @@ const recordSetAside = async (
     windowStart,
     window: formatWindow(windowStart),
     reason,
+    // A window that failed to seal stays recorded as such until it seals, whatever its supplements do.
+    step: previous?.step === 'seal' ? 'seal' : step,
     firstSetAsideAt: previous?.firstSetAsideAt ?? at,
     lastTriedAt: at,
     attempts: (previous?.attempts ?? 0) + 1,
@@ -414,12 +424,15 @@ const recordSetAside = async (
     : { ...state, setAside: [...state.setAside, windowStart].sort((a, b) => a - b) };
 };
 
+/** Clears a window's set-aside record once `step` succeeded; a supplement does not clear a failed seal. */
 const clearSetAside = async (
   events: EventStore,
   state: SequencerState,
   windowStart: number,
+  step: SetAsideRecord['step'],
 ): Promise<SequencerState> => {
   if (!state.setAside.includes(windowStart)) return state;
+  if (step === 'supplement' && (await events.getSetAside(windowStart))?.step === 'seal') return state;
   await events.deleteSetAside(windowStart);
   return { ...state, setAside: state.setAside.filter((start) => start !== windowStart) };
 };

@@ -58,6 +58,11 @@ export interface SetAsideRecord {
   readonly windowStart: number;
   readonly window: string;
   readonly reason: string;
+  /**
+   * Which step failed: sealing the window (retried through its pending buckets) or a late supplement (retried through
+   * its markers). A window that failed to seal stays set aside until it seals.
+   */
+  readonly step: 'seal' | 'supplement';
   readonly firstSetAsideAt: string;
   readonly lastTriedAt: string;
   readonly attempts: number;

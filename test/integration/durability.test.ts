@@ -165,6 +165,34 @@ describe('a window that cannot be sealed as planned', () => {
   });
 });
 
+describe('a late supplement that cannot be written', () => {
+  it('sets its window aside until the archive is repaired, then archives its late events once', async () => {
+    // Prepare: windows sealed long ago, with no events; one of them has a damaged manifest.
+    const p = await newPipeline(dynamo, s3Client(fauxqs));
+    const s3 = s3Client(fauxqs);
+    const late = start + 2 * DAY;
+    await p.seal(late);
+    await s3.send(new PutObjectCommand({ Bucket: p.bucket, Key: manifestKey(start), Body: '[]' }));
+    const events = makeEvents(4, start, 30_000);
+    await deliver(p, events, 2 * DAY + MINUTE, 'late');
+
+    // Act
+    const broken = await p.seal(late + 10 * MINUTE);
+    const stillBroken = await p.seal(late + 20 * MINUTE);
+    await s3.send(new DeleteObjectCommand({ Bucket: p.bucket, Key: manifestKey(start) }));
+    const repaired = await p.seal(late + 30 * MINUTE);
+
+    // Assess
+    expect(broken.setAside.map((w) => w.window)).toContain('2026-11-01T09:00:00Z');
+    expect(broken.sealed.map((w) => w.window)).toEqual(['2026-11-01T09:01:00Z']);
+    expect(stillBroken.setAsideCount).toBe(1);
+    expect(await p.events.getSetAside(start + 10 * DAY)).toBeUndefined();
+    expect(repaired.setAsideCount).toBe(0);
+    expect(await p.events.getSetAside(start)).toBeUndefined();
+    await expectExactlyOnce(p, events);
+  });
+});
+
 describe('layout changes on a live stack', () => {
   /** Ingest and sequencer of the same table and bucket, as configured before and after a deploy. */
   const pair = async (before: Partial<typeof SETTINGS>, after: Partial<typeof SETTINGS>) => {
