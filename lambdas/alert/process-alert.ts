@@ -95,13 +95,6 @@ type Raising = Pick<AlertDependencies, 'claims' | 'publisher' | 'now'>;
  * alert: a missed duplicate would page someone twice for every retry storm, a lost alert is one event the archive
  * still holds, and the alternative (publish first) cannot stop two concurrent deliveries from both publishing.
  */
-export async function processAlert(
-  message: AlertQueueMessage,
-  deps: Raising & Pick<AlertDependencies, 'pin'>,
-): Promise<'published' | 'duplicate'> {
-  return raiseAlert(message.rule, checkedEvent(message, deps.pin), deps);
-}
-
 async function raiseAlert(
   rule: AlertQueueMessage['rule'],
   event: OktaEventCore,

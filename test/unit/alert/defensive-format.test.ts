@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FormattedAlert } from '../../../lambdas/alert/format-alert.ts';
-import { type AlertPublisher, processAlert } from '../../../lambdas/alert/process-alert.ts';
+import { type AlertPublisher, handleAlertMessage } from '../../../lambdas/alert/process-alert.ts';
 import type { AlertQueueMessage } from '../../../lambdas/shared/alert-message.ts';
 import { fixtureEnvelope } from '../../support/events.ts';
 import { expectDeliverable, FIELDS, MISSING, withField } from './alert-checks.ts';
@@ -46,13 +46,26 @@ const message = (detail: Record<string, unknown>): AlertQueueMessage => ({
   event: { ...fixtureEnvelope(), detail } as AlertQueueMessage['event'],
 });
 
-/** Runs the alert use case on one event, as the Lambda does, and returns what it published. */
-async function publishedFor(detail: Record<string, unknown>): Promise<FormattedAlert> {
+/**
+ * Runs the alert use case on one event, as the Lambda does, and returns what it published. `body` replaces the
+ * message text when it cannot be built with JSON.stringify (nesting too deep for it).
+ */
+async function publishedFor(
+  detail: Record<string, unknown>,
+  body = JSON.stringify(message(detail)),
+): Promise<FormattedAlert> {
   const published: FormattedAlert[] = [];
   const publisher: AlertPublisher = { publish: async (alert) => void published.push(alert) };
   const claims = { claim: async () => true, release: async () => {} };
-  const outcome = await processAlert(message(detail), { claims, publisher, pin: {}, now: () => NOW });
-  expect(outcome).toBe('published');
+  const quarantine = { put: async () => {}, get: async () => undefined };
+  const outcome = await handleAlertMessage(body, 'message-1', {
+    claims,
+    publisher,
+    quarantine,
+    pin: {},
+    now: () => NOW,
+  });
+  expect(outcome.kind).toBe('published');
   expect(published).toHaveLength(1);
   const [alert] = published;
   if (alert === undefined) throw new Error('nothing published');
@@ -176,12 +189,13 @@ describe('alerts for events of any shape', () => {
   });
 
   it('leaves out an event nested too deeply for JSON, and still alerts', async () => {
-    // Prepare
-    let deep: unknown = 'bottom';
-    for (let level = 0; level < 20_000; level += 1) deep = [deep];
+    // Prepare: 20,000 levels of arrays, written as text (JSON.parse reads it; JSON.stringify could not write it).
+    const deep = `${'['.repeat(20_000)}"bottom"${']'.repeat(20_000)}`;
+    const detail = { ...baseDetail(), debugContext: 'DEEP' };
+    const body = JSON.stringify(message(detail)).replace('"debugContext":"DEEP"', `"debugContext":${deep}`);
 
     // Act
-    const alert = await publishedFor({ ...baseDetail(), debugContext: deep });
+    const alert = await publishedFor(detail, body);
 
     // Assess
     expect(alert.text).toContain('(the event is nested too deeply to show here; the archive holds the whole event');

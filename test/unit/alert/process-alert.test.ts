@@ -10,7 +10,6 @@ import {
   handleAlertMessage,
   InvalidAlertMessageError,
   parseAlertQueueMessage,
-  processAlert,
 } from '../../../lambdas/alert/process-alert.ts';
 import type { AlertQueueMessage } from '../../../lambdas/shared/alert-message.ts';
 import type { QuarantineRecord } from '../../../lambdas/shared/archive-layout.ts';
@@ -97,15 +96,21 @@ const setup = (pin: SourcePin = {}) => {
   return { claims, publisher, quarantine, deps: { claims, publisher, quarantine, pin, now: () => NOW } };
 };
 
-describe('processAlert', () => {
+/** One alert-queue message through the use case, as the alert Lambda receives it; what became of it. */
+const process = async (message: AlertQueueMessage, deps: ReturnType<typeof setup>['deps']) =>
+  handleAlertMessage(JSON.stringify(message), 'message-1', deps);
+const processed = async (message: AlertQueueMessage, deps: ReturnType<typeof setup>['deps']) =>
+  (await process(message, deps)).kind;
+
+describe('raising an alert', () => {
   it('publishes once per rule and event, whatever the redeliveries and the uuid case', async () => {
     // Prepare
     const { publisher, deps } = setup();
 
     // Act
-    const first = await processAlert(message(), deps);
-    const again = await processAlert(message(), deps);
-    const upper = await processAlert(message({ uuid: UUID.toUpperCase() }), deps);
+    const first = await processed(message(), deps);
+    const again = await processed(message(), deps);
+    const upper = await processed(message({ uuid: UUID.toUpperCase() }), deps);
 
     // Assess
     expect([first, again, upper]).toEqual(['published', 'duplicate', 'duplicate']);
@@ -122,7 +127,7 @@ describe('processAlert', () => {
     const other = { ...message(), rule: { ...message().rule, id: 'log-stream-changed', severity: 'low' as const } };
 
     // Act
-    const outcomes = [await processAlert(message(), deps), await processAlert(other, deps)];
+    const outcomes = [await processed(message(), deps), await processed(other, deps)];
 
     // Assess
     expect(outcomes).toEqual(['published', 'published']);
@@ -138,10 +143,10 @@ describe('processAlert', () => {
     publisher.failures = 1;
 
     // Act
-    const failed = processAlert(message(), deps);
+    const failed = processed(message(), deps);
     await expect(failed).rejects.toThrow('SNS unavailable');
     const claimsAfterFailure = claims.keys.size;
-    const retry = await processAlert(message(), deps);
+    const retry = await processed(message(), deps);
 
     // Assess
     expect(claimsAfterFailure).toBe(0);
@@ -156,7 +161,7 @@ describe('processAlert', () => {
     claims.failRelease = true;
 
     // Act
-    const failed = processAlert(message(), deps);
+    const failed = processed(message(), deps);
 
     // Assess
     await expect(failed).rejects.toThrow(AlertClaimReleaseError);
@@ -168,11 +173,13 @@ describe('processAlert', () => {
     const { claims, deps } = setup();
 
     // Act
-    const invalid = processAlert(message({ uuid: 'not-a-uuid' }), deps);
+    const invalid = await process(message({ uuid: 'not-a-uuid' }), deps);
 
-    // Assess
-    await expect(invalid).rejects.toThrow(InvalidAlertMessageError);
-    await expect(invalid).rejects.toThrow('invalid System Log event in detail: uuid: must be a UUID');
+    // Assess: refused for good (quarantined, not retried), with the reason naming the field.
+    expect(invalid).toMatchObject({
+      kind: 'rejected',
+      reason: 'invalid System Log event in detail: uuid: must be a UUID',
+    });
     expect(claims.keys.size).toBe(0);
   });
 });
