@@ -10,18 +10,14 @@ import { DynamoEventStore } from '../shared/dynamo-event-store.ts';
 import { readEnv } from '../shared/env.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 import { StagingEnv } from '../shared/staging-env.ts';
-import { rescueExpired } from './rescue-expired.ts';
+import { type RescueDeps, rescueExpired } from './rescue-expired.ts';
 import { expiredStagedEvent } from './stream-record.ts';
 
 const env = readEnv(StagingEnv);
-const deps = {
-  events: new DynamoEventStore(new DynamoDBClient({}), env.EVENTS_TABLE_NAME),
-  newToken: randomUUID,
-  now: Date.now,
-};
+const store = new DynamoEventStore(new DynamoDBClient({}), env.EVENTS_TABLE_NAME);
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
-const rescueRecord = async (record: DynamoDBRecord): Promise<void> => {
+const rescueRecord = async (record: DynamoDBRecord, deps: RescueDeps): Promise<void> => {
   const event = expiredStagedEvent(record);
   if (event === undefined) return;
   const [outcome] = await rescueExpired([event], deps);
@@ -31,8 +27,20 @@ const rescueRecord = async (record: DynamoDBRecord): Promise<void> => {
 };
 
 /** The events table's stream, filtered to TTL deletions: stages again what expired before it was archived. */
-export const handler = middy(async (event: DynamoDBStreamEvent, context: Context) =>
-  processPartialResponse(event, rescueRecord, processor, { context }),
-)
+export const handler = middy(async (event: DynamoDBStreamEvent, context: Context) => {
+  // One read of the sequencer's state per batch, not per record. A state read earlier in the batch is safe: windows
+  // only become sealed, and one taken for unsealed is at worst staged again and found archived.
+  const state = store.getSequencerState();
+  const deps: RescueDeps = {
+    events: {
+      getSequencerState: () => state,
+      stage: (staged) => store.stage(staged),
+      putLateMarker: (marker) => store.putLateMarker(marker),
+    },
+    newToken: randomUUID,
+    now: Date.now,
+  };
+  return processPartialResponse(event, (record: DynamoDBRecord) => rescueRecord(record, deps), processor, { context });
+})
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

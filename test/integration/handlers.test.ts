@@ -3,8 +3,10 @@ import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { Context, DynamoDBRecord, DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DynamoEventStore, stagedEventItem } from '../../lambdas/shared/dynamo-event-store.ts';
+import { type StagedEvent, stageEvent } from '../../lambdas/shared/staged-event.ts';
 import { createKeyTable, standInClientConfig } from '../../lib/local/stand-ins.ts';
 import { compileRules, loadRules, ruleSummary } from '../../lib/rules/index.ts';
 import { envelopeWith, makeEvents } from '../support/events.ts';
@@ -194,6 +196,42 @@ describe('deployed handlers on the stand-ins', () => {
     expect(notification.Subject).toMatch(/^\[CRITICAL\] Okta: /);
     expect(notification.MessageAttributes.ruleId.Value).toBe('log-stream-deactivated');
     expect(notification.Message).toContain('lifecycle/activate');
+  });
+
+  it('rescue stages again a TTL-deleted event of an unsealed window, and lets archived ones and user deletes go', async () => {
+    // Prepare: stream records as DynamoDB writes them for the events table (dynalite has no streams, so they are
+    // built here): a TTL deletion of an on-time event whose window is not sealed, one of an archived event, and a
+    // deletion by a user.
+    const settings = { windowSeconds: 60, allowedLatenessSeconds: 120, windowShards: 4, dedupeRetentionDays: 7 };
+    const [unsealed, archived, deletedByUser] = makeEvents(3, Date.now() + 30 * 60_000, 1_000).map((envelope) => {
+      const detail = envelope.detail as { uuid: string; published: string };
+      return stageEvent(detail, JSON.stringify(detail), settings, Date.now(), Number.NEGATIVE_INFINITY);
+    }) as [StagedEvent, StagedEvent, StagedEvent];
+    const record = (item: Record<string, unknown>, userIdentity?: DynamoDBRecord['userIdentity']): DynamoDBRecord => ({
+      eventName: 'REMOVE',
+      ...(userIdentity === undefined ? {} : { userIdentity }),
+      dynamodb: { OldImage: item as NonNullable<DynamoDBRecord['dynamodb']>['OldImage'], SequenceNumber: randomUUID() },
+    });
+    const ttl = { type: 'Service', principalId: 'dynamodb.amazonaws.com' };
+    const stream: DynamoDBStreamEvent = {
+      Records: [
+        record(stagedEventItem(unsealed), ttl),
+        record(stagedEventItem({ ...archived, archived: true }), ttl),
+        record(stagedEventItem(deletedByUser)),
+      ],
+    };
+    const { handler: rescue } = await import('../../lambdas/rescue/handler.ts');
+    const store = new DynamoEventStore(dynamo.client, table);
+
+    // Act
+    const { result, stdout } = await capturingStdout(() => rescue(stream, { ...context, functionName: 'rescue' }));
+
+    // Assess: only the first is staged again, late, without TTL.
+    expect(result).toEqual({ batchItemFailures: [] });
+    const staged = await store.getStaged([unsealed, archived, deletedByUser]);
+    expect(staged.map((event) => [event.sk, event.late, event.expiresAt])).toEqual([[unsealed.sk, true, undefined]]);
+    expect(stdout).toMatch(/"EventsRescued":1/);
+    expect(stdout).toMatch(/"ExpiredAfterArchive":1/);
   });
 
   it('ingest counts the records it could not stage, since partial batch failures leave Lambda Errors at 0', async () => {
