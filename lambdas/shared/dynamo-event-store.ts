@@ -7,7 +7,6 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  paginateQuery,
   QueryCommand,
   type QueryCommandInput,
   UpdateItemCommand,
@@ -326,25 +325,21 @@ export class DynamoEventStore implements EventStore {
     limit = Number.POSITIVE_INFINITY,
   ): Promise<Item[]> {
     const items: Item[] = [];
-    if (Number.isFinite(limit)) {
-      let start: Item | undefined;
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            ...input,
-            TableName: this.tableName,
-            ConsistentRead: true,
-            Limit: Math.min(limit - items.length, 1000),
-            ExclusiveStartKey: start,
-          }),
-        );
-        items.push(...(page.Items ?? []));
-        start = page.LastEvaluatedKey;
-      } while (start !== undefined && items.length < limit);
-      return items;
-    }
-    const pages = paginateQuery({ client: this.client }, { ...input, TableName: this.tableName, ConsistentRead: true });
-    for await (const page of pages) items.push(...(page.Items ?? []));
+    let start: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          ...input,
+          TableName: this.tableName,
+          ConsistentRead: true,
+          // A bounded query asks for no more than it still needs; an unbounded one takes DynamoDB's 1 MB pages.
+          ...(Number.isFinite(limit) ? { Limit: Math.min(limit - items.length, 1000) } : {}),
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined && items.length < limit);
     return items;
   }
 }
