@@ -12,6 +12,7 @@ import { DynamoEventStore } from '../shared/dynamo-event-store.ts';
 import { readEnv } from '../shared/env.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 import { S3ArchiveStore } from '../shared/s3-archive-store.ts';
+import { type EventOrigin, ORIGIN_ATTRIBUTE } from '../shared/staged-event.ts';
 import { StagingEnv, stagingSettings } from '../shared/staging-env.ts';
 import { cachedClose } from './close-reader.ts';
 import { type IngestDeps, type IngestOutcome, ingestEnvelope } from './ingest-envelope.ts';
@@ -36,6 +37,13 @@ const deps: IngestDeps = {
 };
 const processor = new BatchProcessor(EventType.SQS);
 
+/**
+ * The watchdog marks the events it refills from the System Log API with the message attribute `origin=backfill`.
+ * Only the stack's rules, the watchdog and the redrive role may send to the queue (its policy), so the mark is theirs.
+ */
+const deliveryOf = (record: SQSRecord): EventOrigin =>
+  record.messageAttributes[ORIGIN_ATTRIBUTE]?.stringValue === 'backfill' ? 'backfill' : 'stream';
+
 const METRIC_OF: Record<IngestOutcome['kind'], string> = {
   staged: 'EventsStaged',
   duplicate: 'DuplicatesDropped',
@@ -43,9 +51,11 @@ const METRIC_OF: Record<IngestOutcome['kind'], string> = {
 };
 
 const ingestRecord = async (record: SQSRecord): Promise<void> => {
-  const outcome = await ingestEnvelope(record.body, { id: record.messageId }, deps, settings);
+  const delivery = deliveryOf(record);
+  const outcome = await ingestEnvelope(record.body, { id: record.messageId }, deps, settings, delivery);
   metrics.addMetric('EventsReceived', MetricUnit.Count, 1);
   metrics.addMetric(METRIC_OF[outcome.kind], MetricUnit.Count, 1);
+  if (delivery === 'backfill' && outcome.kind === 'staged') metrics.addMetric('EventsBackfilled', MetricUnit.Count, 1);
   if (outcome.kind === 'quarantined') {
     logger.warn('event quarantined', { messageId: record.messageId, reason: outcome.reason, key: outcome.key });
   } else if (outcome.event.late && outcome.kind === 'staged') {

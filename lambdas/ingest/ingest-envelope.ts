@@ -2,7 +2,7 @@ import { JsonTooDeepError } from '../shared/canonical-json.ts';
 import { describeIssues, OktaEnvelope, OktaEventCore, type SourcePin, sourcePinIssue } from '../shared/okta-event.ts';
 import type { ArchiveStore, EventStager } from '../shared/ports.ts';
 import { type QuarantineOrigin, quarantine } from '../shared/quarantine.ts';
-import { type StagedEvent, type StagingSettings, stageEvent } from '../shared/staged-event.ts';
+import { type EventOrigin, type StagedEvent, type StagingSettings, stageEvent } from '../shared/staged-event.ts';
 import { findDuplicateKey, hasDuplicateKeys, rawDetail } from './raw-detail.ts';
 
 export type IngestOutcome =
@@ -86,6 +86,8 @@ export const ingestEnvelope = async (
   origin: IngestOrigin,
   deps: IngestDeps,
   settings: StagingSettings,
+  /** `backfill` for events refilled from the System Log API; recorded on the staged item and in the manifest. */
+  delivery: EventOrigin = 'stream',
 ): Promise<IngestOutcome> => {
   const now = deps.now();
   const parsed = parseEnvelope(raw, deps.pin, now);
@@ -94,7 +96,7 @@ export const ingestEnvelope = async (
     return { kind: 'quarantined', reason: parsed.reason, key };
   }
   const closedBefore = (await deps.closedBefore()) ?? Number.NEGATIVE_INFINITY;
-  const event = stageEvent(parsed.event, parsed.body, settings, now, closedBefore, parsed.content);
+  const event = stageEvent(parsed.event, parsed.body, settings, now, closedBefore, parsed.content, delivery);
   if (event.late) {
     await deps.events.putLateMarker({
       publishedMs: event.publishedMs,

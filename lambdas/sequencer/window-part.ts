@@ -28,8 +28,15 @@ export const buildPart = (kind: ArchivePart['kind'], key: string, events: readon
       lastPublished: new Date(last.publishedMs).toISOString(),
       sha256: sha256Hex(bytes),
       ...(kind === 'late' ? { events: sorted.map((event) => event.sk) } : {}),
+      ...backfilled(sorted),
     },
   };
+};
+
+/** The keys of the events refilled from the System Log API rather than delivered by the stream, when there are any. */
+const backfilled = (events: readonly StagedEvent[]): { backfilled?: string[] } => {
+  const keys = events.filter((event) => event.origin === 'backfill').map((event) => event.sk);
+  return keys.length === 0 ? {} : { backfilled: keys };
 };
 
 export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');

@@ -34,6 +34,11 @@ const ArchivePart = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** For late parts: the `<uuid>#<content hash>` of each event, so a retried supplement never archives one twice. */
   events: z.array(z.string()).optional(),
+  /**
+   * The `<uuid>#<content hash>` of each event in this part that the stream never delivered and that was refilled
+   * from the System Log API (the watchdog, `olp audit --fill`); absent when the stream delivered them all.
+   */
+  backfilled: z.array(z.string()).optional(),
 });
 export type ArchivePart = z.infer<typeof ArchivePart>;
 

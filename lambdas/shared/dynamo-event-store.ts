@@ -73,6 +73,7 @@ export const toStaged = (item: Item): StagedEvent => {
     dedupeUntil: optionalNum(item, 'dedupeUntil') ?? expiresAt ?? 0,
     ...(expiresAt === undefined ? {} : { expiresAt }),
     ...(item.archived?.BOOL === true ? { archived: true } : {}),
+    ...(item.origin?.S === 'backfill' ? { origin: 'backfill' as const } : {}),
   };
 };
 
@@ -89,6 +90,7 @@ export const stagedEventItem = (event: StagedEvent): Item => {
   if (event.expiresAt !== undefined) item.expiresAt = { N: String(event.expiresAt) };
   if (event.late) item.late = { BOOL: true };
   if (event.archived === true) item.archived = { BOOL: true };
+  if (event.origin !== undefined) item.origin = { S: event.origin };
   return item;
 };
 

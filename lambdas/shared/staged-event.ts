@@ -35,7 +35,18 @@ export interface StagedEvent {
   readonly expiresAt?: number;
   /** Set by the sequencer once the event is in a part listed by its window's manifest. */
   readonly archived?: boolean;
+  /** How the event reached the pipeline; absent means `stream`. */
+  readonly origin?: 'backfill';
 }
+
+/**
+ * How an event reached the pipeline: delivered by the Okta log stream, or refilled from the System Log API (by the
+ * watchdog or `olp audit --fill`) because the stream never delivered it. Shown in metrics and in manifests.
+ */
+export type EventOrigin = 'stream' | 'backfill';
+
+/** The ingest-queue message attribute that carries a backfilled event's origin. */
+export const ORIGIN_ATTRIBUTE = 'origin';
 
 export interface StagingSettings {
   readonly windowSeconds: number;
@@ -84,6 +95,7 @@ export const stageEvent = (
   closedBefore: number,
   /** The event parsed, when the caller has it; else `body` is parsed. */
   content: unknown = JSON.parse(body),
+  origin: EventOrigin = 'stream',
 ): StagedEvent => {
   const uuid = event.uuid.toLowerCase();
   const publishedMs = Date.parse(event.published);
@@ -104,6 +116,7 @@ export const stageEvent = (
     late,
     dedupeUntil,
     ...(late ? {} : { expiresAt: dedupeUntil }),
+    ...(origin === 'backfill' ? { origin } : {}),
   };
 };
 

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
 import { createInterface, type Interface } from 'node:readline';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { arrayElements } from '../../lambdas/ingest/raw-detail.ts';
-import { OKTA_DETAIL_TYPE } from '../../lambdas/shared/okta-event.ts';
+import { type EnvelopeOrigin, envelopeFields, envelopeText } from '../../lambdas/shared/system-log-envelope.ts';
 
 /**
  * Reads Okta events from a file or stdin for the local tools: JSON Lines or one JSON document (an array of events,
@@ -58,9 +57,6 @@ const EVENT_FIELDS = ['uuid', 'published', 'eventType'] as const;
 const LOCAL_ACCOUNT = '000000000000';
 const LOCAL_REGION = 'us-east-1';
 
-/** The UUIDv5 namespace of envelope ids derived from event uuids. */
-const ENVELOPE_ID_NAMESPACE = Buffer.from('a1f35ee9eabc4559bf3a64f3bc3950e6', 'hex');
-
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -73,30 +69,6 @@ const isRawEvent = (record: Record<string, unknown>): boolean =>
   EVENT_FIELDS.every((field) => Object.hasOwn(record, field)) && !Object.hasOwn(record, 'detail');
 
 /**
- * A UUIDv5 of the event's uuid, so wrapping the same event twice gives the same envelope id. Lowercased first, as the
- * pipeline's dedupe does: Okta writes some uuids in uppercase.
- */
-function envelopeIdOf(uuid: unknown): string {
-  const name = typeof uuid === 'string' ? uuid.toLowerCase() : JSON.stringify(uuid);
-  const bytes = createHash('sha1').update(ENVELOPE_ID_NAMESPACE).update(name, 'utf8').digest().subarray(0, 16);
-  bytes.writeUInt8(((bytes.readUInt8(6) & 0x0f) | 0x50) >>> 0, 6);
-  bytes.writeUInt8(((bytes.readUInt8(8) & 0x3f) | 0x80) >>> 0, 8);
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-const UTC_INSTANT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?Z$/;
-
-/** The envelope `time`: `published` to the second, in UTC, as EventBridge writes it; left as is when unreadable. */
-function envelopeTimeOf(published: unknown): string {
-  if (typeof published !== 'string') return JSON.stringify(published);
-  const utc = UTC_INSTANT.exec(published);
-  if (utc?.[1] !== undefined) return `${utc[1]}Z`;
-  const millis = Date.parse(published);
-  return Number.isFinite(millis) ? `${new Date(millis).toISOString().slice(0, 19)}Z` : published;
-}
-
-/**
  * Decides what one parsed record is: an EventBridge envelope (kept as is), a raw System Log event (wrapped in the
  * envelope Okta Log Streaming would send from `eventSource`), or neither (the reason).
  */
@@ -107,17 +79,7 @@ export function toEnvelope(record: unknown, eventSource: string): { envelope: Ok
   if (isEnvelope(record)) return { envelope: record };
   if (isRawEvent(record)) {
     return {
-      envelope: {
-        version: '0',
-        id: envelopeIdOf(record.uuid),
-        'detail-type': OKTA_DETAIL_TYPE,
-        source: eventSource,
-        account: LOCAL_ACCOUNT,
-        time: envelopeTimeOf(record.published),
-        region: LOCAL_REGION,
-        resources: [],
-        detail: record,
-      },
+      envelope: { ...envelopeFields(record, localOrigin(eventSource)), detail: record },
     };
   }
   const missing = (fields: readonly string[]): string =>
@@ -146,15 +108,16 @@ function recordOf(line: number, raw: string, eventSource: string): InputRecord {
 function recordOfValue(line: number, value: unknown, raw: string, eventSource: string): InputRecord {
   const kind = toEnvelope(value, eventSource);
   if (!('envelope' in kind)) return { line, error: kind.error, raw };
-  return { line, envelope: kind.envelope, raw, envelopeText: envelopeText(kind.envelope, value, raw) };
+  return { line, envelope: kind.envelope, raw, envelopeText: textOf(kind.envelope, value, raw) };
 }
 
 /** The envelope's text: the record's own when it is one; else the built envelope with the event's text as `detail`. */
-const envelopeText = (envelope: OktaEnvelopeLike, record: unknown, raw: string): string => {
-  if (envelope === record) return raw;
-  const { detail: _event, ...fields } = envelope;
-  return `${JSON.stringify(fields).slice(0, -1)},"detail":${raw.trim()}}`;
-};
+const textOf = (envelope: OktaEnvelopeLike, record: unknown, raw: string): string =>
+  envelope === record
+    ? raw
+    : envelopeText(record as Record<string, unknown>, raw, localOrigin(String(envelope.source)));
+
+const localOrigin = (source: string): EnvelopeOrigin => ({ source, account: LOCAL_ACCOUNT, region: LOCAL_REGION });
 
 const parses = (text: string): boolean => {
   try {

@@ -26,6 +26,7 @@ import { OKTA_SOURCE_PREFIX, type SourcePin } from '../../lambdas/shared/okta-ev
 import type { EventStager } from '../../lambdas/shared/ports.ts';
 import { quarantine } from '../../lambdas/shared/quarantine.ts';
 import { S3ArchiveStore } from '../../lambdas/shared/s3-archive-store.ts';
+import { type EventOrigin, ORIGIN_ATTRIBUTE } from '../../lambdas/shared/staged-event.ts';
 import { windowEndOf, windowStartOf } from '../../lambdas/shared/window.ts';
 import { compileRules, type LoadedRule, matchingRules, ruleSummary } from '../rules/index.ts';
 import type { CompiledAlertRule } from '../rules/types.ts';
@@ -68,6 +69,8 @@ export interface PipelineCounts {
   staged: number;
   duplicates: number;
   late: number;
+  /** Staged events that came from a backfill (`push(records, 'backfill')`) rather than the stream. */
+  backfilled: number;
   quarantined: number;
   windowsSealed: number;
   lateSupplements: number;
@@ -117,6 +120,7 @@ export class LocalPipeline {
       staged: 0,
       duplicates: 0,
       late: 0,
+      backfilled: 0,
       quarantined: 0,
       windowsSealed: 0,
       lateSupplements: 0,
@@ -145,9 +149,12 @@ export class LocalPipeline {
     return new LocalPipeline(options, await startStandIns(options), settings);
   }
 
-  /** Sends a chunk of input through the pipeline: bus, ingest, alerts, then one sequencer run. */
-  async push(records: readonly PipelineInput[]): Promise<void> {
-    const ingest: Array<{ body: string; line: number }> = [];
+  /**
+   * Sends a chunk of input through the pipeline: bus, ingest, alerts, then one sequencer run. `backfill` input is
+   * what the stream never delivered, refilled from the System Log API; its origin is recorded as the watchdog's is.
+   */
+  async push(records: readonly PipelineInput[], origin: EventOrigin = 'stream'): Promise<void> {
+    const ingest: Array<{ body: string; line: number; origin?: EventOrigin }> = [];
     const alerts: string[] = [];
     for (const record of records) {
       this.counts.read++;
@@ -156,7 +163,7 @@ export class LocalPipeline {
         continue;
       }
       this.advanceWatermark(record.envelope);
-      ingest.push({ body: record.raw, line: record.line });
+      ingest.push({ body: record.raw, line: record.line, origin });
       for (const rule of matchingRules(this.rulesFor(record.envelope.source), record.envelope)) {
         alerts.push(JSON.stringify({ rule: ruleSummary(rule), event: record.envelope }));
       }
@@ -235,7 +242,10 @@ export class LocalPipeline {
     return `${this.runId}-line-${line}`;
   }
 
-  private async send(queueUrl: string, messages: ReadonlyArray<{ body: string; line?: number }>): Promise<void> {
+  private async send(
+    queueUrl: string,
+    messages: ReadonlyArray<{ body: string; line?: number; origin?: EventOrigin }>,
+  ): Promise<void> {
     const batches: Array<typeof messages> = [];
     for (let i = 0; i < messages.length; i += SQS_BATCH) batches.push(messages.slice(i, i + SQS_BATCH));
     await Promise.all(
@@ -246,11 +256,14 @@ export class LocalPipeline {
             Entries: batch.map((message, i) => ({
               Id: String(i),
               MessageBody: message.body,
-              ...(message.line === undefined
-                ? {}
-                : {
-                    MessageAttributes: { line: { DataType: 'Number', StringValue: String(message.line) } },
-                  }),
+              MessageAttributes: {
+                ...(message.line === undefined
+                  ? {}
+                  : { line: { DataType: 'Number', StringValue: String(message.line) } }),
+                ...(message.origin === 'backfill'
+                  ? { [ORIGIN_ATTRIBUTE]: { DataType: 'String', StringValue: message.origin } }
+                  : {}),
+              },
             })),
           }),
         ),
@@ -313,7 +326,9 @@ export class LocalPipeline {
         const origin = { id: this.originId(line), input: this.options.inputName, line };
         let outcome: IngestOutcome;
         try {
-          outcome = await ingestEnvelope(record.body, origin, { ...deps, events }, this.settings);
+          const delivery =
+            record.messageAttributes[ORIGIN_ATTRIBUTE]?.stringValue === 'backfill' ? 'backfill' : 'stream';
+          outcome = await ingestEnvelope(record.body, origin, { ...deps, events }, this.settings, delivery);
         } catch (error) {
           // The queue would redeliver; after MAX_RECEIVES the record is quarantined with the error, never lost.
           if (Number(record.attributes.ApproximateReceiveCount) < MAX_RECEIVES) throw error;
@@ -325,6 +340,7 @@ export class LocalPipeline {
         else {
           this.counts.staged++;
           if (outcome.event.late) this.counts.late++;
+          if (outcome.event.origin === 'backfill') this.counts.backfilled++;
         }
       };
     return this.drain(this.stack.queues.ingest, async (event) => {

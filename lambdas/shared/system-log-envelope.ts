@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import { OKTA_DETAIL_TYPE } from './okta-event.ts';
+
+/**
+ * The EventBridge envelope Okta Log Streaming would have sent for a System Log event read from the System Log API:
+ * for the events the stream never delivered (the watchdog's and `olp audit --fill`'s backfill) and for raw events fed
+ * to `olp local`. Built, not forged: only the stack's own watchdog and operator role may put it on the ingest queue,
+ * and it names the pinned source and account like a delivered one.
+ */
+
+/** Where the envelope says it comes from: the partner event source, the AWS account and region of the stream. */
+export interface EnvelopeOrigin {
+  readonly source: string;
+  readonly account: string;
+  readonly region: string;
+}
+
+/** The UUIDv5 namespace of envelope ids derived from event uuids. */
+const ENVELOPE_ID_NAMESPACE = Buffer.from('a1f35ee9eabc4559bf3a64f3bc3950e6', 'hex');
+
+/**
+ * A UUIDv5 of the event's uuid, so wrapping the same event twice gives the same envelope id. Lowercased first, as the
+ * pipeline's dedupe does: Okta writes some uuids in uppercase.
+ */
+export function envelopeIdOf(uuid: unknown): string {
+  const name = typeof uuid === 'string' ? uuid.toLowerCase() : JSON.stringify(uuid);
+  const bytes = createHash('sha1').update(ENVELOPE_ID_NAMESPACE).update(name, 'utf8').digest().subarray(0, 16);
+  bytes.writeUInt8(((bytes.readUInt8(6) & 0x0f) | 0x50) >>> 0, 6);
+  bytes.writeUInt8(((bytes.readUInt8(8) & 0x3f) | 0x80) >>> 0, 8);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const UTC_INSTANT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?Z$/;
+
+/** The envelope `time`: `published` to the second, in UTC, as EventBridge writes it; left as is when unreadable. */
+export function envelopeTimeOf(published: unknown): string {
+  if (typeof published !== 'string') return JSON.stringify(published);
+  const utc = UTC_INSTANT.exec(published);
+  if (utc?.[1] !== undefined) return `${utc[1]}Z`;
+  const millis = Date.parse(published);
+  return Number.isFinite(millis) ? `${new Date(millis).toISOString().slice(0, 19)}Z` : published;
+}
+
+/** The envelope's fields around an event (everything but `detail`), in EventBridge's order. */
+export const envelopeFields = (event: Readonly<Record<string, unknown>>, origin: EnvelopeOrigin) => ({
+  version: '0',
+  id: envelopeIdOf(event.uuid),
+  'detail-type': OKTA_DETAIL_TYPE,
+  source: origin.source,
+  account: origin.account,
+  time: envelopeTimeOf(event.published),
+  region: origin.region,
+  resources: [] as string[],
+});
+
+/**
+ * The envelope's text with the event's own text as `detail`: never re-serialised, so every digit and key of the event
+ * stays as written.
+ */
+export const envelopeText = (
+  event: Readonly<Record<string, unknown>>,
+  eventText: string,
+  origin: EnvelopeOrigin,
+): string => `${JSON.stringify(envelopeFields(event, origin)).slice(0, -1)},"detail":${eventText.trim()}}`;
