@@ -27,6 +27,28 @@ const ROLE_ARN_RULE =
   'must be an IAM role ARN, path included, like arn:aws:iam::123456789012:role/okta-pipeline-operator: the one ' +
   'role allowed to send to the ingest and alert queues, to redrive their dead-letter queues';
 
+const OKTA_ORG_RULE = "must be the Okta org's https origin, like https://acme.okta.com (no path)";
+const SECRET_NAME_RULE =
+  "must be the name of a Secrets Manager secret in the stack's account and region (letters, digits and /_+=.@-), " +
+  "like olp/okta: it holds the watchdog's Okta credentials; the value never enters the stack";
+
+/** An https origin with a host, nothing else: the deployed watchdog never talks plain http. */
+const isOktaOrgUrl = (value: string): boolean => {
+  try {
+    const url = new URL(value);
+    return (
+      url.protocol === 'https:' &&
+      url.username === '' &&
+      url.password === '' &&
+      url.search === '' &&
+      url.hash === '' &&
+      url.pathname === '/'
+    );
+  } catch {
+    return false;
+  }
+};
+
 const isInteger = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value);
 
 /** `-c windowSeconds=60` arrives as the string "60"; anything that is not a plain number is left for the check. */
@@ -65,6 +87,32 @@ const ConfigSchema = z
       between(5, 1440),
     ).default(DEFAULT_SILENCE_MINUTES),
     redriveRoleArn: z.string({ error: ROLE_ARN_RULE }).regex(ROLE_ARN, ROLE_ARN_RULE).optional(),
+    oktaOrgUrl: z
+      .string({ error: OKTA_ORG_RULE })
+      .refine((value) => isOktaOrgUrl(value), { error: OKTA_ORG_RULE })
+      .transform((value) => new URL(value).origin)
+      .optional(),
+    oktaSecretName: z
+      .string({ error: SECRET_NAME_RULE })
+      .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, SECRET_NAME_RULE)
+      .optional(),
+    autoReactivate: z
+      .preprocess(
+        (value) => (value === 'true' ? true : value === 'false' ? false : value),
+        z.boolean({ error: 'must be true or false' }),
+      )
+      .default(false),
+    watchdogMinutes: integer('an integer from 1 to 60: how often the feed watchdog runs', between(1, 60)).default(5),
+    oktaApiShare: z
+      .preprocess(
+        toNumber,
+        z.custom<number>((value) => typeof value === 'number' && value >= 0.05 && value <= 1, {
+          error:
+            "must be a number from 0.05 to 1: the share of each of the Okta org's rate limits the watchdog may use " +
+            '(default 0.5); it waits for the next minute rather than use more',
+        }),
+      )
+      .default(0.5),
     rulesDir: z.string({ error: 'must be a directory path' }).min(1, 'must be a directory path').optional(),
     ingestBatchSize: integer('an integer from 1 to 10000 (the SQS event source limit)', between(1, 10_000)).default(
       100,
@@ -87,6 +135,17 @@ const ConfigSchema = z
         message:
           `must be 0 (keep forever) or more than archiveTransitionDays (${config.archiveTransitionDays}): ` +
           'S3 lifecycle rules expire objects only after they transition',
+      });
+    }
+    if ((config.oktaOrgUrl === undefined) !== (config.oktaSecretName === undefined)) {
+      const missing = config.oktaOrgUrl === undefined ? 'oktaOrgUrl' : 'oktaSecretName';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message:
+          'must be set together with ' +
+          (missing === 'oktaOrgUrl' ? 'oktaSecretName' : 'oktaOrgUrl') +
+          ': the feed watchdog needs both the Okta org and the Secrets Manager secret with its credentials',
       });
     }
     if (config.ingestBatchSize > 10 && config.ingestBatchWindowSeconds < 1) {

@@ -83,6 +83,29 @@ export const splitEventKey = (sk: string): { uuid: string; hash: string } => {
 };
 
 /**
+ * Where an event is staged: its partition (from `published` and the uuid) and its sort key (uuid and content hash).
+ * A copy of the event from anywhere (the stream, the System Log API) maps to the same key under the same settings.
+ */
+export const stagedKeyOf = (
+  event: { readonly uuid: string; readonly published: string },
+  content: unknown,
+  settings: Pick<StagingSettings, 'windowSeconds' | 'windowShards'>,
+) => {
+  const uuid = event.uuid.toLowerCase();
+  const publishedMs = Date.parse(event.published);
+  const windowStart = windowStartOf(publishedMs, settings.windowSeconds);
+  const hash = contentHash(content);
+  return {
+    pk: windowPartitionKey(windowStart, shardOf(uuid, settings.windowShards)),
+    sk: `${uuid}#${hash}`,
+    uuid,
+    hash,
+    windowStart,
+    publishedMs,
+  };
+};
+
+/**
  * The item for one event. `closedBefore` is the sequencer's published close: an event published before it may find
  * its window sealed, so it is staged late (with a marker, without TTL); otherwise the sequencer is certain to read it
  * when it seals the window, and its TTL starts now.
@@ -97,21 +120,14 @@ export const stageEvent = (
   content: unknown = JSON.parse(body),
   origin: EventOrigin = 'stream',
 ): StagedEvent => {
-  const uuid = event.uuid.toLowerCase();
-  const publishedMs = Date.parse(event.published);
-  const windowStart = windowStartOf(publishedMs, settings.windowSeconds);
-  const hash = contentHash(content);
+  const key = stagedKeyOf(event, content, settings);
+  const { publishedMs } = key;
   // Retention counts from the later of arrival and publication, so a replayed old event is still deduped for the
   // full period after it arrived.
   const dedupeUntil = Math.ceil(Math.max(now, publishedMs) / 1000) + settings.dedupeRetentionDays * 86_400;
   const late = publishedMs < closedBefore;
   return {
-    pk: windowPartitionKey(windowStart, shardOf(uuid, settings.windowShards)),
-    sk: `${uuid}#${hash}`,
-    uuid,
-    hash,
-    windowStart,
-    publishedMs,
+    ...key,
     body,
     late,
     dedupeUntil,

@@ -133,7 +133,7 @@ const COLUMNS: ReadonlyArray<[keyof LogStreamSummary, string]> = [
 ];
 
 /** Exactly the documented keys, in order, whatever else Okta sent. */
-const jsonOf = (stream: LogStreamSummary): LogStreamSummary => ({
+const jsonOf = (stream: LogStreamSummary): Omit<LogStreamSummary, 'lastUpdated'> => ({
   id: stream.id,
   name: stream.name,
   type: stream.type,

@@ -43,7 +43,17 @@ export interface PipelineAlarmsProps {
   readonly silenceMinutes?: number;
   /** Age of the oldest ingest message that means ingest is falling behind. @default Duration.minutes(15) */
   readonly maxIngestAge?: Duration;
+  /**
+   * The feed watchdog, when deployed: its alarms replace FeedSilence, since it tells a quiet org from a dead stream
+   * (events Okta logged that did not arrive). @default - no watchdog: FeedSilence watches the ingest queue
+   */
+  readonly watchdog?: { readonly fn: lambda.IFunction; readonly schedule: Duration };
 }
+
+/** The watchdog counts as stuck when it has not checked the System Log this far back (it catches up far faster). */
+const MAX_WATCHDOG_LAG = Duration.hours(1);
+/** Periods in a row with events missing from the stream before it counts as dropping them (not a one-off). */
+const MISSING_PERIODS = 3;
 
 /** A custom metric the pipeline's Lambdas emit (Powertools), per minute. */
 const pipelineMetric = (metricName: string, statistic: 'Sum' | 'Maximum'): cloudwatch.Metric =>
@@ -57,8 +67,18 @@ const pipelineMetric = (metricName: string, statistic: 'Sum' | 'Maximum'): cloud
 
 /** The pipeline's health alarms, all to one operations topic. */
 export class PipelineAlarms extends Construct {
-  /** No Okta event reached the ingest queue for `silenceMinutes`. */
-  public readonly feedSilence: cloudwatch.Alarm;
+  /** No Okta event reached the ingest queue for `silenceMinutes`; only without the watchdog. */
+  public readonly feedSilence?: cloudwatch.Alarm;
+  /** The watchdog's alarms, when it is deployed. */
+  public readonly watchdog?: {
+    /** Okta logged events the stream did not deliver, run after run (the watchdog refills them). */
+    readonly streamDroppingEvents: cloudwatch.Alarm;
+    /** The log stream is not ACTIVE (the watchdog also raises a critical alert on the alert topic). */
+    readonly logStreamInactive: cloudwatch.Alarm;
+    readonly errors: cloudwatch.Alarm;
+    /** The watchdog is far behind the System Log, or not reporting at all. */
+    readonly lag: cloudwatch.Alarm;
+  };
   /** Ingest messages are waiting longer than `maxIngestAge`. */
   public readonly ingestBacklog: cloudwatch.Alarm;
   public readonly ingestErrors: cloudwatch.Alarm;
@@ -91,19 +111,23 @@ export class PipelineAlarms extends Construct {
     // Measured at the ingest queue rather than the rule (AWS/Events MatchedEvents): it counts what actually entered
     // the pipeline, so it also catches a broken rule target. SQS stops publishing metrics for an idle queue, so a
     // missing data point is silence too.
-    this.feedSilence = this.alarm('FeedSilence', {
-      metric: props.ingestQueue.metricNumberOfMessagesSent({ period: ONE_MINUTE, statistic: 'Sum' }),
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      threshold: 1,
-      evaluationPeriods: silenceMinutes,
-      datapointsToAlarm: silenceMinutes,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      alarmDescription:
-        `No Okta event reached the pipeline for ${silenceMinutes} minutes. A quiet org can be this silent at night ` +
-        'or at weekends (raise silenceMinutes if this alarm is routine). Otherwise check the log stream in the Okta ' +
-        'admin console (Reports > Log Streaming): Okta deactivates a stream after two failed deliveries, and an admin ' +
-        'must reactivate it.',
-    });
+    if (props.watchdog === undefined) {
+      this.feedSilence = this.alarm('FeedSilence', {
+        metric: props.ingestQueue.metricNumberOfMessagesSent({ period: ONE_MINUTE, statistic: 'Sum' }),
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        threshold: 1,
+        evaluationPeriods: silenceMinutes,
+        datapointsToAlarm: silenceMinutes,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        alarmDescription:
+          `No Okta event reached the pipeline for ${silenceMinutes} minutes. A quiet org can be this silent at night ` +
+          'or at weekends (raise silenceMinutes if this alarm is routine). Otherwise check the log stream in the Okta ' +
+          'admin console (Reports > Log Streaming): Okta deactivates a stream after two failed deliveries, and an ' +
+          'admin must reactivate it. The feed watchdog (oktaOrgUrl, oktaSecretName) tells the two apart.',
+      });
+    } else {
+      this.watchdog = this.watchdogAlarms(props.watchdog.fn, props.watchdog.schedule);
+    }
     this.ingestBacklog = this.alarm('IngestBacklog', {
       metric: props.ingestQueue.metricApproximateAgeOfOldestMessage({ period: ONE_MINUTE, statistic: 'Maximum' }),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -201,6 +225,59 @@ export class PipelineAlarms extends Construct {
       );
     }
     this.deadLetters = deadLetters;
+  }
+
+  private watchdogAlarms(fn: lambda.IFunction, schedule: Duration): NonNullable<PipelineAlarms['watchdog']> {
+    const period = schedule;
+    // The watchdog reports once per run, so its metrics are read per schedule period.
+    const watchdogMetric = (metricName: string, statistic: 'Sum' | 'Maximum' | 'Minimum') =>
+      pipelineMetric(metricName, 'Sum').with({ period, statistic });
+    return {
+      streamDroppingEvents: this.alarm('StreamDroppingEvents', {
+        metric: watchdogMetric('EventsMissingFromStream', 'Sum'),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        threshold: 0,
+        evaluationPeriods: MISSING_PERIODS,
+        datapointsToAlarm: MISSING_PERIODS,
+        alarmDescription:
+          `For ${MISSING_PERIODS} watchdog runs in a row, Okta logged events that the log stream did not deliver ` +
+          'within the allowed lateness. The watchdog refills them from the System Log API (archived as late ' +
+          'supplements with origin backfill), so nothing is lost, but the stream is not doing its job: check its ' +
+          'status (olp stream status) and the partner event source and bus.',
+      }),
+      logStreamInactive: this.alarm('LogStreamInactive', {
+        metric: watchdogMetric('LogStreamActive', 'Minimum'),
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        threshold: 1,
+        evaluationPeriods: 1,
+        alarmDescription:
+          'The Okta log stream that feeds the pipeline is INACTIVE or gone. The watchdog raised a critical alert on ' +
+          'the alert topic and refills the gap from the System Log API; reactivate the stream (olp stream activate) ' +
+          'once the AWS side is checked, or let autoReactivate do it.',
+      }),
+      errors: this.alarm('WatchdogErrors', {
+        metric: fn.metricErrors({ period, statistic: 'Sum' }),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        threshold: 0,
+        evaluationPeriods: 2,
+        datapointsToAlarm: 2,
+        alarmDescription:
+          'The feed watchdog failed two runs in a row (Okta API errors, bad credentials in its secret, rate ' +
+          'limits): see its logs. It resumes where it stopped once it runs again.',
+      }),
+      lag: this.alarm('WatchdogLag', {
+        metric: watchdogMetric('WatchdogLagSeconds', 'Maximum'),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        threshold: MAX_WATCHDOG_LAG.toSeconds(),
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        alarmDescription:
+          `The feed watchdog has not checked the System Log for over ${MAX_WATCHDOG_LAG.toHours()} hour, or has not ` +
+          'reported for three of its periods: gaps in the stream are not being found. Check its errors, schedule and ' +
+          'reserved concurrency (1, not 0).',
+      }),
+    };
   }
 
   private errorsOf(id: string, fn: lambda.IFunction, description: string): cloudwatch.Alarm {

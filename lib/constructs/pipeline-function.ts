@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -40,7 +44,39 @@ export interface PipelineFunctionProps {
   readonly depsLockFilePath?: string;
   /** Active tracing also grants X-Ray writes, which cdk-nag asks to acknowledge. @default lambda.Tracing.DISABLED */
   readonly tracing?: lambda.Tracing;
+  /**
+   * Files to ship beside the bundle (file name -> content), for data known only at synth that is too large for the
+   * environment (4 KB): the handler reads them next to itself. Part of the bundle, so a change redeploys the code.
+   * @default - none
+   */
+  readonly bundledFiles?: Readonly<Record<string, string>>;
 }
+
+/**
+ * Writes each bundled file where the bundling hook can copy it from: a temporary file named by its content's hash, so
+ * the same content is written once and a synth never copies another's.
+ */
+const stageBundledFiles = (files: Readonly<Record<string, string>>): Array<[name: string, path: string]> => {
+  const dir = join(tmpdir(), 'olp-bundled-files');
+  mkdirSync(dir, { recursive: true });
+  return Object.entries(files).map(([name, content]) => {
+    if (!/^[\w.-]+$/.test(name)) throw new Error(`bundled file name "${name}" must be a plain file name`);
+    const path = join(dir, `${createHash('sha256').update(content).digest('hex')}-${name}`);
+    if (!existsSync(path)) writeFileSync(path, content);
+    return [name, path];
+  });
+};
+
+/** A path as one shell word. */
+const shellWord = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
+
+/** The bundling hook that copies the staged files into the bundle's output directory. */
+const copyInto = (files: ReadonlyArray<[string, string]>): nodejs.ICommandHooks => ({
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (_inputDir, outputDir) =>
+    files.map(([name, path]) => `cp ${shellWord(path)} ${shellWord(join(outputDir, name))}`),
+});
 
 /**
  * A pipeline Lambda: Node.js 24 on ARM, bundled by esbuild into minified ESM with source maps, with its own log group
@@ -95,6 +131,7 @@ export class PipelineFunction extends Construct {
         banner: ESM_REQUIRE_BANNER,
         // The runtime ships the AWS SDK v3; everything else is bundled.
         externalModules: ['@aws-sdk/*'],
+        ...(props.bundledFiles === undefined ? {} : { commandHooks: copyInto(stageBundledFiles(props.bundledFiles)) }),
       },
     });
   }

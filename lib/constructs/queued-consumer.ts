@@ -60,6 +60,7 @@ export interface QueuedConsumerProps {
 class SenderPolicy {
   private allow: iam.PolicyStatement | undefined;
   private readonly deny: iam.PolicyStatement;
+  private readonly exceptRoleArns: string[] = [];
 
   constructor(
     private readonly queue: sqs.Queue,
@@ -76,8 +77,16 @@ class SenderPolicy {
       actions: [SEND],
       resources: [queue.queueArn],
     });
-    if (exceptRoleArn !== undefined) this.deny.addCondition('ArnNotEquals', { 'aws:PrincipalArn': exceptRoleArn });
+    if (exceptRoleArn !== undefined) this.except(exceptRoleArn);
     queue.addToResourcePolicy(this.deny);
+  }
+
+  /** Lets one more role through the deny (its own IAM policy must still allow the send). */
+  except(roleArn: string): void {
+    this.exceptRoleArns.push(roleArn);
+    this.deny.addCondition('ArnNotEquals', {
+      'aws:PrincipalArn': this.exceptRoleArns.length === 1 ? this.exceptRoleArns[0] : [...this.exceptRoleArns],
+    });
   }
 
   /** Admits the rules whose ARNs match `ruleArns` under the ARN condition operator `operator`. */
@@ -185,6 +194,15 @@ export class QueuedConsumer extends Construct {
         reportBatchItemFailures: true,
       }),
     );
+  }
+
+  /**
+   * Lets a role of this stack send to the queue (the feed watchdog refilling what the stream did not deliver): grants
+   * it `sqs:SendMessage` and excepts it from the queue policy's deny.
+   */
+  public admitSender(role: iam.IRole): void {
+    this.queuePolicy.except(role.roleArn);
+    this.queue.grantSendMessages(role);
   }
 
   /**

@@ -21,6 +21,8 @@ export { OktaApiError, type OktaApiErrorDetails } from '../okta/okta-client.ts';
 
 export interface OktaApiSourceOptions {
   orgUrl: string;
+  /** A client to reuse (its token cache and rate-limit budget); else one is made from the options below. */
+  client?: OktaClient;
   /** How to authenticate; `token` is shorthand for SSWS credentials. */
   credentials?: OktaCredentials;
   token?: string;
@@ -65,6 +67,14 @@ function credentialsOf(options: OktaApiSourceOptions): OktaCredentials {
  * Throws OktaApiError when Okta refuses (bad credentials, bad query, too many consecutive 429s) or cannot be reached.
  */
 export async function* readSystemLog(options: OktaApiSourceOptions): AsyncGenerator<unknown> {
+  for await (const page of readSystemLogPages(options)) yield* page;
+}
+
+/**
+ * The same read, a page at a time (up to `limit` events each), so a caller can act on each page and keep its own
+ * cursor: the watchdog checks and refills page by page and remembers how far it got.
+ */
+export async function* readSystemLogPages(options: OktaApiSourceOptions): AsyncGenerator<object[]> {
   const now = options.now ?? Date.now;
   const limit = options.limit ?? MAX_LIMIT;
   const since = options.since;
@@ -81,24 +91,13 @@ export async function* readSystemLog(options: OktaApiSourceOptions): AsyncGenera
 
   let pages = 0;
   let events = 0;
-  const clientOptions: OktaClientOptions = {
-    orgUrl: options.orgUrl.replace(/\/+$/, ''),
-    credentials: credentialsOf(options),
-    scopes: ['okta.logs.read'],
-    now,
-    // Every wait goes through the injectable sleep and is reported as progress.
-    onRateLimit: ({ waitMs }) => options.onProgress?.({ pages, events, waitingMs: waitMs }),
-  };
-  if (options.sleep !== undefined) clientOptions.sleep = options.sleep;
-  if (options.fetch !== undefined) clientOptions.fetch = options.fetch;
-  if (options.reserveShare !== undefined) clientOptions.reserveShare = options.reserveShare;
-  const client = new OktaClient(clientOptions);
+  const client = options.client ?? newClient(options, () => ({ pages, events }));
 
   let url: string | undefined = client.resolve(firstPageUrl(since, until, limit), CALL);
   while (url !== undefined) {
     const response = await client.request({ call: CALL, method: 'GET', target: url });
-    const page = response.body;
-    if (!Array.isArray(page)) {
+    const body = response.body;
+    if (!Array.isArray(body)) {
       throw new OktaApiError(`Okta ${CALL} at ${client.orgUrl} failed: the response is not a JSON array`, {
         orgUrl: client.orgUrl,
         call: CALL,
@@ -106,15 +105,10 @@ export async function* readSystemLog(options: OktaApiSourceOptions): AsyncGenera
     }
 
     pages += 1;
-    let yielded = 0;
-    for (const event of page) {
-      // An empty or partial page may carry nulls; they are not events.
-      if (typeof event === 'object' && event !== null) {
-        yielded += 1;
-        events += 1;
-        yield event;
-      }
-    }
+    // An empty or partial page may carry nulls; they are not events.
+    const page = body.filter((event): event is object => typeof event === 'object' && event !== null);
+    events += page.length;
+    if (page.length > 0) yield page;
     options.onProgress?.({ pages, events });
 
     const next = nextLink(response.headers.get('link'));
@@ -122,8 +116,24 @@ export async function* readSystemLog(options: OktaApiSourceOptions): AsyncGenera
     const nextUrl = next === undefined ? undefined : client.resolve(next, CALL);
     // An empty page ends a bounded query even if a next link is offered (a polling query always offers one), and a
     // cursor that does not move would repeat the same page forever.
-    url = yielded === 0 || nextUrl === url ? undefined : nextUrl;
+    url = page.length === 0 || nextUrl === url ? undefined : nextUrl;
   }
+}
+
+/** A client for this read alone, asking only for the scope it needs and reporting its waits as progress. */
+function newClient(options: OktaApiSourceOptions, progress: () => { pages: number; events: number }): OktaClient {
+  const clientOptions: OktaClientOptions = {
+    orgUrl: options.orgUrl.replace(/\/+$/, ''),
+    credentials: credentialsOf(options),
+    scopes: ['okta.logs.read'],
+    now: options.now ?? Date.now,
+    // Every wait goes through the injectable sleep and is reported as progress.
+    onRateLimit: ({ waitMs }) => options.onProgress?.({ ...progress(), waitingMs: waitMs }),
+  };
+  if (options.sleep !== undefined) clientOptions.sleep = options.sleep;
+  if (options.fetch !== undefined) clientOptions.fetch = options.fetch;
+  if (options.reserveShare !== undefined) clientOptions.reserveShare = options.reserveShare;
+  return new OktaClient(clientOptions);
 }
 
 const RELATIVE = /^(\d+)([mhdw])$/;

@@ -150,3 +150,43 @@ export function credentialsFromVariables(
   }
   return { kind: 'private_key_jwt', clientId: clientId.trim(), privateKey };
 }
+
+/**
+ * Credentials from the deployed watchdog's Secrets Manager secret: a JSON object with the CLI's variable names as keys,
+ * `{"OKTA_API_TOKEN": "..."}` or `{"OKTA_CLIENT_ID": "...", "OKTA_PRIVATE_KEY": "<PEM or JWK>"[, "OKTA_PRIVATE_KEY_ID":
+ * "..."]}`. Errors name the secret and the keys, never a value.
+ */
+export function credentialsFromSecret(text: string, secretName: string): OktaCredentials {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new OktaCredentialsError(`secret ${secretName} is not a JSON object with ${CREDENTIAL_VARIABLES}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new OktaCredentialsError(`secret ${secretName} is not a JSON object with ${CREDENTIAL_VARIABLES}`);
+  }
+  const record = parsed as Record<string, unknown>;
+  const field = (name: keyof CredentialVariables): string | undefined => {
+    const value = record[name];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'string') throw new OktaCredentialsError(`secret ${secretName}: ${name} must be a string`);
+    return value;
+  };
+  if (record.OKTA_PRIVATE_KEY_FILE !== undefined) {
+    throw new OktaCredentialsError(`secret ${secretName}: put the key itself in OKTA_PRIVATE_KEY, not a file path`);
+  }
+  try {
+    return credentialsFromVariables({
+      OKTA_API_TOKEN: field('OKTA_API_TOKEN'),
+      OKTA_CLIENT_ID: field('OKTA_CLIENT_ID'),
+      OKTA_PRIVATE_KEY: field('OKTA_PRIVATE_KEY'),
+      OKTA_PRIVATE_KEY_ID: field('OKTA_PRIVATE_KEY_ID'),
+    });
+  } catch (error) {
+    if (error instanceof OktaCredentialsError) {
+      throw new OktaCredentialsError(`secret ${secretName}: ${error.message}`);
+    }
+    throw error;
+  }
+}

@@ -13,6 +13,8 @@ export interface LogStreamSummary {
   eventSourceName: string;
   accountId: string;
   region: string;
+  /** When Okta last changed the stream (its status included); empty when Okta did not say. */
+  lastUpdated: string;
 }
 
 export interface AwsEventBridgeSettings {
@@ -139,6 +141,7 @@ export function summarize(stream: unknown): LogStreamSummary {
     eventSourceName: text(settings.eventSourceName),
     accountId: text(settings.accountId),
     region: text(settings.region),
+    lastUpdated: text(record.lastUpdated),
   };
 }
 

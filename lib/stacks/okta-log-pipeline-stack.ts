@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import type { PipelineConfig } from '../config.ts';
 import { Alerting } from '../constructs/alerting.ts';
 import { grantObjectKeys } from '../constructs/archive-bucket.ts';
+import { FeedWatchdog } from '../constructs/feed-watchdog.ts';
 import { PartnerEventBus } from '../constructs/partner-event-bus.ts';
 import { PipelineAlarms } from '../constructs/pipeline-alarms.ts';
 import { QueuedConsumer } from '../constructs/queued-consumer.ts';
@@ -22,6 +23,11 @@ const INGEST_TIMEOUT = Duration.seconds(30);
  * for up to 10 s) may still write up to its timeout later.
  */
 const SEAL_GUARD = INGEST_TIMEOUT.plus(Duration.seconds(60));
+/**
+ * How long after `published` the System Log API may take to show an event, on top of the stream's allowed lateness,
+ * before the watchdog takes an event that has not arrived for missing.
+ */
+const SYSTEM_LOG_DELAY = Duration.minutes(5);
 /** The partition key of the sequencer's state item, the only item ingest may read. */
 const SEQUENCER_STATE_PK = 'sequencer';
 
@@ -42,6 +48,8 @@ export class OktaLogPipelineStack extends Stack {
   public readonly sequencer: ScheduledFunction;
   public readonly rescue: TableStreamFunction;
   public readonly alerting: Alerting;
+  /** Deployed when `oktaOrgUrl` and `oktaSecretName` are configured. */
+  public readonly watchdog?: FeedWatchdog;
   public readonly alarms: PipelineAlarms;
 
   constructor(scope: Construct, id: string, props: OktaLogPipelineStackProps) {
@@ -175,6 +183,34 @@ export class OktaLogPipelineStack extends Stack {
       redriveRoleArn: config.redriveRoleArn,
     });
 
+    if (config.oktaOrgUrl !== undefined && config.oktaSecretName !== undefined) {
+      this.watchdog = new FeedWatchdog(compute, 'Watchdog', {
+        entry: handlerEntry('watchdog'),
+        oktaOrgUrl: config.oktaOrgUrl,
+        oktaSecretName: config.oktaSecretName,
+        oktaApiShare: config.oktaApiShare,
+        autoReactivate: config.autoReactivate,
+        schedule: Duration.minutes(config.watchdogMinutes),
+        eventSourceName: config.eventSourceName,
+        staging: {
+          EVENTS_TABLE_NAME: staging.EVENTS_TABLE_NAME,
+          WINDOW_SECONDS: staging.WINDOW_SECONDS,
+          ALLOWED_LATENESS_SECONDS: staging.ALLOWED_LATENESS_SECONDS,
+          WINDOW_SHARDS: staging.WINDOW_SHARDS,
+          DEDUPE_RETENTION_DAYS: staging.DEDUPE_RETENTION_DAYS,
+        },
+        checkDelay: Duration.seconds(config.allowedLatenessSeconds).plus(SYSTEM_LOG_DELAY),
+        eventsTable,
+        claimsTable: this.stateful.alertClaimsTable.table,
+        alertDedupeRetentionDays: config.alertDedupeRetentionDays,
+        alertTopic: this.stateful.alertTopic.topic,
+        ingest: this.ingest,
+        alert: this.alerting.consumer,
+        alertRules: props.alertRules,
+        logRetention: config.logRetentionDays,
+      });
+    }
+
     this.alarms = new PipelineAlarms(this, 'Alarms', {
       alarmTopic: this.stateful.operationsTopic.topic,
       ingestQueue: this.ingest.queue,
@@ -184,6 +220,9 @@ export class OktaLogPipelineStack extends Stack {
       rescueFunction: this.rescue.lambdaFunction,
       windowSealDelay: Duration.seconds(config.windowSeconds + config.allowedLatenessSeconds).plus(SEAL_GUARD),
       silenceMinutes: config.silenceMinutes,
+      ...(this.watchdog === undefined
+        ? {}
+        : { watchdog: { fn: this.watchdog.lambdaFunction, schedule: Duration.minutes(config.watchdogMinutes) } }),
       deadLetterQueues: {
         Ingest: this.ingest.deadLetterQueue,
         IngestDelivery: this.ingest.targetDeadLetterQueue,

@@ -767,6 +767,10 @@ describe('OktaLogPipelineStack', () => {
   });
 
   describe('alarms', () => {
+    const defined = <T>(value: T | undefined): T => {
+      if (value === undefined) throw new Error('expected a value');
+      return value;
+    };
     const alarmOf = (construct: IConstruct) => template.toJSON().Resources[idOf(construct)].Properties;
     const toOperations = () => ({
       AlarmActions: [ref(stack.stateful.operationsTopic)],
@@ -774,7 +778,7 @@ describe('OktaLogPipelineStack', () => {
     });
 
     it('raises feed silence after silenceMinutes without a message sent to the ingest queue, missing data included', () => {
-      expect(alarmOf(stack.alarms.feedSilence)).toMatchObject({
+      expect(alarmOf(defined(stack.alarms.feedSilence))).toMatchObject({
         Namespace: 'AWS/SQS',
         MetricName: 'NumberOfMessagesSent',
         Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [idOf(stack.ingest.queue), 'QueueName'] } }],
@@ -792,7 +796,7 @@ describe('OktaLogPipelineStack', () => {
 
     it('takes the silence period from config', () => {
       const { stack: tuned, template: tunedTemplate } = build({ silenceMinutes: '90' });
-      expect(tunedTemplate.toJSON().Resources[idOf(tuned.alarms.feedSilence)].Properties).toMatchObject({
+      expect(tunedTemplate.toJSON().Resources[idOf(defined(tuned.alarms.feedSilence))].Properties).toMatchObject({
         EvaluationPeriods: 90,
         DatapointsToAlarm: 90,
       });
