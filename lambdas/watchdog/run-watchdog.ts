@@ -265,6 +265,11 @@ export const runWatchdog = async (deps: WatchdogDeps, settings: WatchdogSettings
   if (until <= state.checkedBefore) return report(false);
   let pages = 0;
   for await (const page of deps.okta.readPages(new Date(state.checkedBefore), new Date(until))) {
+    // Checked when a page arrives, so that a run whose last page was its limit still finishes the range.
+    if (pages >= settings.maxPagesPerRun || deps.remainingMs() < settings.stopBeforeDeadlineMs) {
+      progress.moreToDo = true;
+      return report(false);
+    }
     const outcome = await checkPage(page, deps, settings);
     // Sent before the cursor moves past them: a crash here re-reads the page, and ingest dedupes the copies.
     await deps.ingestQueue.send(outcome.backfill);
@@ -284,10 +289,6 @@ export const runWatchdog = async (deps: WatchdogDeps, settings: WatchdogSettings
       },
     };
     if (!(await save(next))) return report(true);
-    if (pages >= settings.maxPagesPerRun || deps.remainingMs() < settings.stopBeforeDeadlineMs) {
-      progress.moreToDo = true;
-      return report(false);
-    }
   }
   if (!(await save({ ...state, checkedBefore: until }))) return report(true);
   return report(false);

@@ -14,6 +14,7 @@ Usage:
   olp stream status --okta-org <url> --event-source-name <name> [--json]
   olp stream activate|deactivate --okta-org <url> <id>
   olp stream create --okta-org <url> --name <n> --account <id> --region <r> --event-source-name <name>
+  olp audit --okta-org <url> --since <ISO|24h> [--until <ISO>] (--archive-dir <dir> | --bucket <name>) [--fill]
 
 Run 'olp <command> --help' for a command's options.`;
 
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   rules: async () => (await import('./rules-command.ts')).rulesCommand,
   pattern: async () => (await import('./pattern-command.ts')).patternCommand,
   stream: async () => (await import('./stream-command.ts')).streamCommand,
+  audit: async () => (await import('./audit-command.ts')).auditCommand,
 };
 
 export const runCli = async (argv: string[], io: CliIo): Promise<number> => {

@@ -28,6 +28,9 @@ import { quarantine } from '../../lambdas/shared/quarantine.ts';
 import { S3ArchiveStore } from '../../lambdas/shared/s3-archive-store.ts';
 import { type EventOrigin, ORIGIN_ATTRIBUTE } from '../../lambdas/shared/staged-event.ts';
 import { windowEndOf, windowStartOf } from '../../lambdas/shared/window.ts';
+import { DynamoWatchdogStore } from '../../lambdas/watchdog/dynamo-watchdog-store.ts';
+import type { OktaFeed, WatchdogDeps } from '../../lambdas/watchdog/run-watchdog.ts';
+import { sqsQueueSender } from '../../lambdas/watchdog/sqs-queue-sender.ts';
 import { compileRules, type LoadedRule, matchingRules, ruleSummary } from '../rules/index.ts';
 import type { CompiledAlertRule } from '../rules/types.ts';
 import { ArchiveDirStore, MirroredArchiveStore } from './archive-dir-store.ts';
@@ -134,6 +137,11 @@ export class LocalPipeline {
     this.pin = options.eventSourceName === undefined ? {} : { source: options.eventSourceName };
   }
 
+  /** Where sealed windows go. */
+  get archiveDir(): string {
+    return this.options.archiveDir;
+  }
+
   static async start(options: LocalPipelineOptions): Promise<LocalPipeline> {
     const settings: SequencerSettings = {
       windowSeconds: options.windowSeconds,
@@ -180,6 +188,31 @@ export class LocalPipeline {
     await Promise.all([this.drainIngest(closedBefore), this.drainAlerts()]);
     await this.seal(this.watermark);
     await this.drainAlertSubscriber();
+  }
+
+  /**
+   * What the feed watchdog (lambdas/watchdog) needs, on this pipeline's stand-ins: the events table (its state item
+   * and the staged events), the ingest and alert queues it refills through, the alert claims and topic. `process()`
+   * then ingests, alerts and seals what it sent.
+   */
+  watchdogDeps(okta: OktaFeed, rules: readonly CompiledAlertRule[], now: () => number): WatchdogDeps {
+    return {
+      okta,
+      state: new DynamoWatchdogStore(this.stack.dynamo, 'events'),
+      staged: this.stack.events,
+      ingestQueue: sqsQueueSender(this.stack.sqs, this.stack.queues.ingest),
+      alertQueue: sqsQueueSender(this.stack.sqs, this.stack.queues.alert),
+      claims: this.stack.claims,
+      publisher: createSnsAlertPublisher({ client: this.stack.sns, topicArn: this.stack.topicArn }),
+      rules,
+      now,
+      remainingMs: () => Number.POSITIVE_INFINITY,
+    };
+  }
+
+  /** Handles what others put on the queues (the watchdog's refill): ingest, alerts, then one sequencer run. */
+  process(): Promise<void> {
+    return this.push([]);
   }
 
   /** The end of a finite input: the watermark jumps past the last window, so every window is sealed. */
@@ -335,8 +368,13 @@ export class LocalPipeline {
           await this.quarantineLine(line, `ingest failed ${MAX_RECEIVES} times`, record.body, (error as Error).message);
           return;
         }
-        if (outcome.kind === 'quarantined') this.countQuarantine(outcome.reason, line);
-        else if (outcome.kind === 'duplicate') this.counts.duplicates++;
+        if (outcome.kind === 'quarantined') {
+          this.countQuarantine(outcome.reason, line);
+          return;
+        }
+        // What others put on the queue (the watchdog's refill) moves event time too.
+        this.watermark = Math.max(this.watermark, outcome.event.publishedMs);
+        if (outcome.kind === 'duplicate') this.counts.duplicates++;
         else {
           this.counts.staged++;
           if (outcome.event.late) this.counts.late++;
@@ -495,6 +533,7 @@ const startStandIns = async (options: LocalPipelineOptions) => {
 
   const events = new DynamoEventStore(dynamo, 'events');
   return {
+    dynamo,
     sqs,
     sns,
     queues,

@@ -1,4 +1,4 @@
-import { createPublicKey, type JsonWebKey, KeyObject, randomBytes, verify } from 'node:crypto';
+import { createPublicKey, type JsonWebKey, KeyObject, randomBytes, randomUUID, verify } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AWS_EVENTBRIDGE_REGIONS } from '../../lib/okta/log-streams.ts';
@@ -32,6 +32,12 @@ export interface FakeOktaOptions {
   streamPageLimit?: number;
   /** The Okta subdomain `/.well-known/okta-organization` names (default `acme`). */
   orgSubdomain?: string;
+  /**
+   * Where the org's log stream delivers what `log()` writes: EventBridge, as far as the fake is concerned. Okta does
+   * not retry a failed delivery; after two failures in a row it deactivates the stream and logs that in the System
+   * Log, which the dead stream does not deliver.
+   */
+  deliver?: (event: object, stream: FakeLogStream) => Promise<void>;
 }
 
 export interface FakeLogStreamInput {
@@ -69,6 +75,15 @@ export interface FakeOkta {
   streams: FakeLogStream[];
   /** Access tokens issued by `/oauth2/v1/token`, in order. */
   issuedTokens: string[];
+  /**
+   * Okta logs events: each is added to the System Log and, while the first stream is ACTIVE, delivered through
+   * `deliver`. Two failed deliveries in a row deactivate the stream and log `system.log_stream.lifecycle.deactivate`.
+   */
+  log(events: readonly object[]): Promise<void>;
+  /** What the stream delivered and failed to deliver so far. */
+  readonly deliveries: { delivered: number; failed: number };
+  /** Every System Log event, in the order Okta persisted it, lifecycle events included. */
+  systemLog(): object[];
   stop(): Promise<void>;
 }
 
@@ -221,6 +236,8 @@ export async function startFakeOkta(options: FakeOktaOptions): Promise<FakeOkta>
   const issuedTokens: string[] = [];
   const seenJti = new Set<string>();
   const requests: FakeOktaRequest[] = [];
+  const deliveries = { delivered: 0, failed: 0 };
+  let consecutiveFailures = 0;
   let requestCount = 0;
   let baseUrl = '';
 
@@ -477,11 +494,49 @@ export async function startFakeOkta(options: FakeOktaOptions): Promise<FakeOkta>
 
   function setStatus(id: string, status: LogStreamStatus, res: ServerResponse): void {
     const stream = findStream(id);
-    if (stream.status !== status) {
-      stream.status = status;
-      stream.lastUpdated = new Date(now()).toISOString();
-    }
+    if (stream.status !== status)
+      changeStatus(stream, status, { type: 'PublicClientApp', id: 'olp', alternateId: 'olp' });
     send(res, 200, streamResource(stream, baseUrl));
+  }
+
+  /** A status change, logged as Okta logs it: `system.log_stream.lifecycle.activate` or `.deactivate`. */
+  function changeStatus(stream: FakeLogStream, status: LogStreamStatus, actor: Record<string, string>): void {
+    stream.status = status;
+    stream.lastUpdated = new Date(now()).toISOString();
+    consecutiveFailures = 0;
+    append({
+      uuid: randomUUID(),
+      published: stream.lastUpdated,
+      eventType: `system.log_stream.lifecycle.${status === 'ACTIVE' ? 'activate' : 'deactivate'}`,
+      version: '0',
+      severity: 'INFO',
+      displayMessage: `${status === 'ACTIVE' ? 'Activate' : 'Deactivate'} log stream`,
+      actor: { displayName: actor.alternateId, ...actor },
+      outcome: { result: 'SUCCESS' },
+      target: [{ id: stream.id, type: 'LogStream', alternateId: stream.name, displayName: stream.name }],
+    });
+  }
+
+  function append(event: object): void {
+    events.push({ event, publishedMs: publishedOf(event), order: events.length });
+  }
+
+  async function log(logged: readonly object[]): Promise<void> {
+    for (const event of logged) {
+      append(event);
+      const stream = streams[0];
+      if (options.deliver === undefined || stream === undefined || stream.status !== 'ACTIVE') continue;
+      try {
+        await options.deliver(event, stream);
+        deliveries.delivered++;
+        consecutiveFailures = 0;
+      } catch {
+        deliveries.failed++;
+        consecutiveFailures++;
+        if (consecutiveFailures === 2)
+          changeStatus(stream, 'INACTIVE', { type: 'SystemPrincipal', id: 'system', alternateId: 'system@okta.com' });
+      }
+    }
   }
 
   function requireMethod(actual: string, expected: string): void {
@@ -609,6 +664,9 @@ export async function startFakeOkta(options: FakeOktaOptions): Promise<FakeOkta>
     requests,
     streams,
     issuedTokens,
+    log,
+    deliveries,
+    systemLog: () => events.map(({ event }) => event),
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

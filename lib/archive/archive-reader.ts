@@ -1,0 +1,337 @@
+import type { Dirent } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { GetObjectCommand, NoSuchKey, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { sha256Hex } from '../../lambdas/sequencer/window-part.ts';
+import { type ArchivePart, WindowManifest, windowPrefix } from '../../lambdas/shared/archive-layout.ts';
+import { ArchiveDirStore } from '../local/archive-dir-store.ts';
+
+/**
+ * Reads a sealed archive (the S3 bucket, or a local `--archive-dir`) back: the windows whose manifests overlap a time
+ * range, and the events of their parts, each part checked against the SHA-256 its manifest lists. The archive holds
+ * exactly what its manifests list: a window folder without a manifest (a seal interrupted after its main part) holds
+ * nothing yet. What cannot be trusted (a part missing or altered, a manifest unreadable) is reported as a problem with
+ * its key, never thrown, so a reader of a large archive sees every problem at once. Errors reaching the storage itself
+ * (no such bucket, access denied) are thrown.
+ *
+ * Shared by `olp audit` and the archive tools that follow it (verify, export).
+ */
+
+/** Where an archive's objects are: keys are the layout's (`archive/dt=.../manifest.json`), relative to the root. */
+export interface ArchiveSource {
+  /** Names the archive in messages: a directory, or `s3://bucket/prefix`. */
+  readonly name: string;
+  /** Every key that starts with `prefix`, in ascending order, as S3 lists them. */
+  list(prefix: string): AsyncIterable<string>;
+  /** The object's bytes, or undefined when there is no such object. */
+  get(key: string): Promise<Uint8Array | undefined>;
+}
+
+/** An archive in a local directory, as `olp local --archive-dir` writes it. */
+export class DirArchiveSource implements ArchiveSource {
+  readonly name: string;
+  private readonly root: string;
+  private readonly store: ArchiveDirStore;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.name = this.root;
+    this.store = new ArchiveDirStore(this.root);
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    // Walk the deepest folder the prefix names, then keep the keys that start with the whole prefix.
+    const folder = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    const path = resolve(join(this.root, folder));
+    if (path !== this.root && !path.startsWith(this.root + sep)) return;
+    let entries: Dirent[];
+    try {
+      entries = await readdir(path, { recursive: true, withFileTypes: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      throw error;
+    }
+    const keys: string[] = [];
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      const key = folder + relative(path, join(entry.parentPath, entry.name)).split(sep).join('/');
+      // A `.tmp` file is an object being written (ArchiveDirStore renames it into place), not an object yet.
+      if (key.startsWith(prefix) && !key.endsWith('.tmp')) keys.push(key);
+    }
+    yield* keys.sort(compareKeys);
+  }
+
+  get(key: string): Promise<Uint8Array | undefined> {
+    return this.store.get(key);
+  }
+}
+
+/** An archive in an S3 bucket, under an optional key prefix (in front of `archive/`). */
+export class S3ArchiveSource implements ArchiveSource {
+  readonly name: string;
+  private readonly prefix: string;
+
+  /** `prefix` names a folder: a `/` is added when it has none. */
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    prefix = '',
+  ) {
+    this.prefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+    this.name = `s3://${bucket}/${this.prefix}`;
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    const pages = paginateListObjectsV2(
+      { client: this.client },
+      { Bucket: this.bucket, Prefix: `${this.prefix}${prefix}` },
+    );
+    for await (const page of pages) {
+      for (const { Key } of page.Contents ?? []) {
+        if (Key?.startsWith(this.prefix)) yield Key.slice(this.prefix.length);
+      }
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      const { Body } = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}${key}` }),
+      );
+      return Body === undefined ? undefined : await Body.transformToByteArray();
+    } catch (error) {
+      if (error instanceof NoSuchKey) return undefined;
+      throw error;
+    }
+  }
+}
+
+/** A half-open range of `published` time, [since, until), epoch ms. */
+export interface ArchiveRange {
+  readonly since: number;
+  readonly until: number;
+}
+
+/** Something in the archive that cannot be trusted, by key: the reader goes on with the rest. */
+export interface ArchiveProblem {
+  readonly key: string;
+  readonly reason: string;
+}
+
+/** A sealed window: its manifest, read and checked against its key. */
+export interface ArchiveWindow {
+  readonly manifestKey: string;
+  readonly start: number;
+  readonly end: number;
+  readonly manifest: WindowManifest;
+}
+
+export interface WindowListing {
+  /** Windows whose manifests overlap the range, by start. */
+  readonly windows: ArchiveWindow[];
+  readonly problems: ArchiveProblem[];
+  /** Folders (`archive/dt=.../window=.../`) of windows in the range that hold objects but no manifest. */
+  readonly withoutManifest: string[];
+}
+
+/** One archived event: its line as stored, where it is, and the fields the archive is ordered and deduped by. */
+export interface ArchivedEvent {
+  /** Lowercased, as the pipeline dedupes. */
+  readonly uuid: string;
+  readonly published: string;
+  /** The line as stored: the System Log event exactly as received. */
+  readonly text: string;
+  readonly partKey: string;
+  /** 1-based line number in the part. */
+  readonly line: number;
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** Reads in flight at once: enough to hide S3's latency, few enough to stay far below its request rates. */
+const CONCURRENCY = 16;
+const MANIFEST_KEY =
+  /^archive\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/window=(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z\/manifest\.json$/;
+const WINDOW_FOLDER =
+  /^(archive\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/window=(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z\/)/;
+
+const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The `archive/dt=YYYY-MM-DD/` prefixes of the days the range touches. A window never crosses a whole hour (every
+ * window length divides an hour), so the windows overlapping the range all start on these days.
+ */
+export const dayPrefixes = (range: ArchiveRange): string[] => {
+  const prefixes: string[] = [];
+  for (let day = Math.floor(range.since / DAY_MS) * DAY_MS; day < range.until; day += DAY_MS) {
+    prefixes.push(`archive/dt=${new Date(day).toISOString().slice(0, 10)}/`);
+  }
+  return prefixes;
+};
+
+/** The window start a folder name says, or NaN. */
+const startOfFolder = (date: string, hh: string, mm: string, ss: string): number =>
+  Date.parse(`${date}T${hh}:${mm}:${ss}Z`);
+
+/**
+ * The windows whose manifests overlap the range, each manifest read and checked; listed day by day, so a bucket holding
+ * years costs only the days asked for. A manifest that cannot be read is a problem, and its window holds nothing.
+ */
+export async function listWindows(source: ArchiveSource, range: ArchiveRange): Promise<WindowListing> {
+  // The window holding `since` starts within its hour; the manifest says where it ends.
+  const earliest = Math.floor(range.since / HOUR_MS) * HOUR_MS;
+  const candidates: Array<{ key: string; start: number }> = [];
+  const folders = new Map<string, boolean>();
+  for (const prefix of dayPrefixes(range)) {
+    for await (const key of source.list(prefix)) {
+      const folder = WINDOW_FOLDER.exec(key);
+      if (folder?.[1] === undefined) continue;
+      const start = startOfFolder(folder[2] ?? '', folder[3] ?? '', folder[4] ?? '', folder[5] ?? '');
+      if (!(start >= earliest && start < range.until)) continue;
+      const manifest = MANIFEST_KEY.exec(key);
+      if (manifest !== null) candidates.push({ key, start });
+      folders.set(folder[1], (folders.get(folder[1]) ?? false) || manifest !== null);
+    }
+  }
+  const read = await mapLimited(candidates, CONCURRENCY, ({ key, start }) => readManifest(source, key, start));
+  const windows: ArchiveWindow[] = [];
+  const problems: ArchiveProblem[] = [];
+  for (const result of read) {
+    if ('reason' in result) problems.push(result);
+    else if (result.start < range.until && result.end > range.since) windows.push(result);
+  }
+  return {
+    windows: windows.sort((a, b) => a.start - b.start),
+    problems,
+    withoutManifest: [...folders]
+      .filter(([, hasManifest]) => !hasManifest)
+      .map(([folder]) => folder)
+      .sort(compareKeys),
+  };
+}
+
+const readManifest = async (
+  source: ArchiveSource,
+  key: string,
+  start: number,
+): Promise<ArchiveWindow | ArchiveProblem> => {
+  const bytes = await source.get(key);
+  if (bytes === undefined) return { key, reason: 'listed, but gone when read' };
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    return { key, reason: 'the manifest is not JSON' };
+  }
+  const parsed = WindowManifest.safeParse(json);
+  if (!parsed.success) return { key, reason: 'the manifest does not follow the manifest schema' };
+  const manifest = parsed.data;
+  const end = Date.parse(manifest.window.end);
+  if (Date.parse(manifest.window.start) !== start || !(end > start) || !key.startsWith(windowPrefix(start))) {
+    return { key, reason: `the manifest's window (${manifest.window.start}) is not the one its key names` };
+  }
+  return { manifestKey: key, start, end, manifest };
+};
+
+const gunzipAsync = promisify(gunzip);
+
+/**
+ * The events of one part, after checking its bytes against the manifest's SHA-256 and its line count against the
+ * manifest's. A part missing or altered yields no events, only its problem: the archive cannot vouch for it.
+ */
+export async function readPart(
+  source: ArchiveSource,
+  window: ArchiveWindow,
+  part: ArchivePart,
+): Promise<{ events: ArchivedEvent[]; problems: ArchiveProblem[] }> {
+  const key = part.key;
+  // A manifest names only its own window's objects; anything else is not the sequencer's and is not read.
+  if (!key.startsWith(windowPrefix(window.start)) || key.split('/').includes('..')) {
+    return { events: [], problems: [{ key: window.manifestKey, reason: `lists a part outside its window: ${key}` }] };
+  }
+  const bytes = await source.get(key);
+  if (bytes === undefined) return { events: [], problems: [{ key, reason: 'listed in its manifest but missing' }] };
+  if (sha256Hex(bytes) !== part.sha256) {
+    return { events: [], problems: [{ key, reason: 'does not match the SHA-256 its manifest lists' }] };
+  }
+  let text: string;
+  try {
+    text = (await gunzipAsync(bytes)).toString('utf8');
+  } catch {
+    return { events: [], problems: [{ key, reason: 'matches its SHA-256 but is not gzip' }] };
+  }
+  const events: ArchivedEvent[] = [];
+  const problems: ArchiveProblem[] = [];
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  for (const [i, line] of lines.entries()) {
+    const event = eventOf(line);
+    if (event === undefined) {
+      problems.push({ key, reason: `line ${i + 1} is not a System Log event with a uuid and published` });
+      continue;
+    }
+    events.push({ ...event, text: line, partKey: key, line: i + 1 });
+  }
+  if (lines.length !== part.eventCount) {
+    problems.push({ key, reason: `holds ${lines.length} lines, its manifest lists ${part.eventCount} events` });
+  }
+  return { events, problems };
+}
+
+const eventOf = (line: string): { uuid: string; published: string } | undefined => {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { uuid, published } = value as { uuid?: unknown; published?: unknown };
+  if (typeof uuid !== 'string' || typeof published !== 'string') return undefined;
+  return { uuid: uuid.toLowerCase(), published };
+};
+
+/** What `readArchive` yields: the windows as listed, then, window by window, the events and problems of each part. */
+export type ArchiveItem =
+  | { readonly kind: 'listing'; readonly listing: WindowListing }
+  | { readonly kind: 'window'; readonly window: ArchiveWindow; readonly events: ArchivedEvent[] }
+  | { readonly kind: 'problem'; readonly problem: ArchiveProblem };
+
+/**
+ * The archive's contents for a range: its listing (with the manifests' problems), then every event of the main and
+ * late parts of each window that overlaps the range, a window at a time, in window order. Events of those windows
+ * published outside the range are included; callers that want only the range filter by `published`.
+ */
+export async function* readArchive(source: ArchiveSource, range: ArchiveRange): AsyncGenerator<ArchiveItem> {
+  const listing = await listWindows(source, range);
+  yield { kind: 'listing', listing };
+  for (const problem of listing.problems) yield { kind: 'problem', problem };
+  for (let i = 0; i < listing.windows.length; i += CONCURRENCY) {
+    const batch = listing.windows.slice(i, i + CONCURRENCY);
+    const read = await mapLimited(batch, CONCURRENCY, async (window) => {
+      const parts = await Promise.all(window.manifest.parts.map((part) => readPart(source, window, part)));
+      return { window, events: parts.flatMap((part) => part.events), problems: parts.flatMap((part) => part.problems) };
+    });
+    for (const { window, events, problems } of read) {
+      for (const problem of problems) yield { kind: 'problem', problem };
+      yield { kind: 'window', window, events };
+    }
+  }
+}
+
+/** `task` over `items`, at most `limit` at a time, results in the items' order. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
