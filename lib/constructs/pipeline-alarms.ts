@@ -123,7 +123,7 @@ export class PipelineAlarms extends Construct {
           `No Okta event reached the pipeline for ${silenceMinutes} minutes. A quiet org can be this silent at night ` +
           'or at weekends (raise silenceMinutes if this alarm is routine). Otherwise check the log stream in the Okta ' +
           'admin console (Reports > Log Streaming): Okta deactivates a stream after two failed deliveries, and an ' +
-          'admin must reactivate it. The feed watchdog (oktaOrgUrl, oktaSecretName) tells the two apart.',
+          'admin must reactivate it.',
       });
     } else {
       this.watchdog = this.watchdogAlarms(props.watchdog.fn, props.watchdog.schedule);

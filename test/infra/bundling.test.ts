@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config.ts';
+import { compileRules, loadRules } from '../../lib/rules/index.ts';
 import { OktaLogPipelineStack } from '../../lib/stacks/okta-log-pipeline-stack.ts';
 
 // Inside the project (cdk.out is ignored), so the bundles resolve the AWS SDK they leave external.
@@ -26,6 +27,13 @@ const FUNCTION_ENV = {
   EVENT_SOURCE_NAME: 'aws.partner/okta.com/acme/okta-logs',
   EXPECTED_ACCOUNT: '123456789012',
   QUARANTINE_BUCKET_NAME: 'archive',
+  OKTA_ORG_URL: 'https://acme.okta.com',
+  OKTA_SECRET_NAME: 'olp/okta',
+  OKTA_API_SHARE: '0.5',
+  INGEST_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/ingest',
+  ALERT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/alert',
+  AUTO_REACTIVATE: 'false',
+  CHECK_DELAY_SECONDS: '420',
 };
 
 describe('Lambda bundles', () => {
@@ -46,9 +54,15 @@ describe('Lambda bundles', () => {
         'aws:cdk:enable-asset-metadata': true,
       },
     });
+    const source = 'aws.partner/okta.com/acme/okta-logs';
+    const alertRules = compileRules(loadRules(), source);
     new OktaLogPipelineStack(app, 'OktaLogPipeline', {
-      config: parseConfig({ eventSourceName: 'aws.partner/okta.com/acme/okta-logs' }),
-      alertRules: [],
+      config: parseConfig({
+        eventSourceName: source,
+        oktaOrgUrl: 'https://acme.okta.com',
+        oktaSecretName: 'olp/okta',
+      }),
+      alertRules,
     });
 
     // Act: esbuild runs here, as in `cdk synth`.
@@ -60,8 +74,8 @@ describe('Lambda bundles', () => {
       (resource): resource is { Type: string; Metadata: Record<string, string> } =>
         (resource as { Type: string }).Type === 'AWS::Lambda::Function',
     );
-    // ingest, sequencer, rescue, alert
-    expect(functions).toHaveLength(4);
+    // ingest, sequencer, rescue, alert, watchdog
+    expect(functions).toHaveLength(5);
     Object.assign(process.env, FUNCTION_ENV);
     for (const fn of functions) {
       const asset = join(OUTDIR, fn.Metadata['aws:asset:path'] ?? 'missing-asset-path');
@@ -72,5 +86,13 @@ describe('Lambda bundles', () => {
       const module: { handler?: unknown } = await import(pathToFileURL(bundle).href);
       expect(typeof module.handler).toBe('function');
     }
+    // The watchdog's bundle carries the compiled alert rules it matches refilled events against.
+    const watchdog = functions.find((fn) =>
+      existsSync(join(OUTDIR, fn.Metadata['aws:asset:path'] ?? '', 'alert-rules.json')),
+    );
+    const shipped = JSON.parse(
+      readFileSync(join(OUTDIR, watchdog?.Metadata['aws:asset:path'] ?? 'missing', 'alert-rules.json'), 'utf8'),
+    );
+    expect(shipped).toEqual(JSON.parse(JSON.stringify(alertRules)));
   });
 });

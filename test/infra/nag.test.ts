@@ -77,6 +77,18 @@ describe('cdk-nag AwsSolutions checks', () => {
     expect(findingsOf(app)).toEqual([]);
   });
 
+  it('pass with the feed watchdog deployed', () => {
+    const { app, stack } = buildPipeline({
+      oktaOrgUrl: 'https://acme.okta.com',
+      oktaSecretName: 'olp/okta',
+      autoReactivate: 'true',
+      redriveRoleArn: 'arn:aws:iam::123456789012:role/okta-redrive',
+    });
+    expect(stack.watchdog).toBeDefined();
+    app.synth();
+    expect(findingsOf(app)).toEqual([]);
+  });
+
   it('fail synth on a finding, so the tests above would notice one', () => {
     // Prepare
     const app = newCheckedApp();
