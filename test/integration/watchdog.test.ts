@@ -2,15 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { envelopeFields, envelopeText } from '../../lambdas/shared/system-log-envelope.ts';
+import { DynamoWatchdogStore } from '../../lambdas/watchdog/dynamo-watchdog-store.ts';
 import { oktaFeed } from '../../lambdas/watchdog/okta-feed.ts';
 import { runWatchdog, type WatchdogReport, type WatchdogSettings } from '../../lambdas/watchdog/run-watchdog.ts';
+import { initialState } from '../../lambdas/watchdog/watchdog-state.ts';
 import { type LocalAlert, LocalPipeline } from '../../lib/local/local-pipeline.ts';
+import { createKeyTable } from '../../lib/local/stand-ins.ts';
 import { OktaClient } from '../../lib/okta/okta-client.ts';
 import { compileRules, loadRules } from '../../lib/rules/index.ts';
 import { fixtureEnvelope } from '../support/events.ts';
 import { FAKE_OKTA_TOKEN, type FakeOkta, startFakeOkta } from '../support/fake-okta.ts';
 import { partsAreSorted, readArchiveDir } from '../support/pipeline.ts';
 import { runOlp, tempDir } from '../support/run-cli.ts';
+import { startDynamo } from '../support/stand-ins.ts';
 
 /**
  * The feed watchdog's whole story on the stand-ins: a fake Okta org whose log stream delivers to the local pipeline
@@ -327,4 +331,23 @@ describe('the feed watchdog on the stand-ins', () => {
     expect([...counts.keys()].sort()).toEqual(uuidsOf(story.okta.systemLog()).sort());
     expect([...counts.values()].every((count) => count === 1)).toBe(true);
   }, 120_000);
+});
+
+describe('the watchdog state on dynalite', () => {
+  it('is written only over the version it was read at, so a run that read an older state cannot overwrite it', async () => {
+    const dynamo = await startDynamo();
+    cleanups.push(() => dynamo.stop());
+    await createKeyTable(dynamo.client, 'events', { sortKey: true });
+    const store = new DynamoWatchdogStore(dynamo.client, 'events');
+    const state = initialState(1_000);
+
+    expect(await store.read()).toBeUndefined();
+    expect(await store.write(state, undefined)).toBe(true);
+    // A second first write, as an overlapping first run would try, fails.
+    expect(await store.write({ ...state, checkedBefore: 5 }, undefined)).toBe(false);
+    expect(await store.read()).toEqual({ state, version: 1 });
+    expect(await store.write({ ...state, checkedBefore: 2_000 }, 1)).toBe(true);
+    expect(await store.write({ ...state, checkedBefore: 3_000 }, 1)).toBe(false);
+    expect(await store.read()).toEqual({ state: { ...state, checkedBefore: 2_000 }, version: 2 });
+  });
 });
