@@ -1,4 +1,4 @@
-import { readSystemLogPages } from '../../lib/local/okta-api-source.ts';
+import { readSystemLogPages } from '../../lib/okta/system-log.ts';
 import { findByEventSourceName, setLogStreamStatus } from '../../lib/okta/log-streams.ts';
 import type { OktaClient } from '../../lib/okta/okta-client.ts';
 import type { OktaFeed } from './run-watchdog.ts';

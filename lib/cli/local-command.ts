@@ -9,7 +9,7 @@ import {
   type PipelineInput,
   WindowSetAsideError,
 } from '../local/local-pipeline.ts';
-import { parseSince, readSystemLog } from '../local/okta-api-source.ts';
+import { parseSince, readSystemLog } from '../okta/system-log.ts';
 import { generateSample } from '../local/sample-stream.ts';
 import { credentialsFromVariables, type OktaCredentials, OktaCredentialsError } from '../okta/credentials.ts';
 import { OktaOrgUrlError, parseOrgUrl } from '../okta/okta-client.ts';

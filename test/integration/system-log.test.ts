@@ -2,8 +2,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:net';
 import * as okta from '@okta/okta-sdk-nodejs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OktaApiError, type OktaApiSourceOptions, parseSince, readSystemLog } from '../../lib/local/okta-api-source.ts';
 import { generateSample } from '../../lib/local/sample-stream.ts';
+import { OktaApiError } from '../../lib/okta/okta-client.ts';
+import { parseSince, readSystemLog, type SystemLogReadOptions } from '../../lib/okta/system-log.ts';
 import { FAKE_OKTA_TOKEN, type FakeOkta, startFakeOkta } from '../support/fake-okta.ts';
 
 interface LogEvent {
@@ -31,7 +32,7 @@ const inRange = byPublished.filter(({ published }) => {
   return ms >= since.getTime() && ms < until.getTime();
 });
 
-async function readAll(options: OktaApiSourceOptions): Promise<LogEvent[]> {
+async function readAll(options: SystemLogReadOptions): Promise<LogEvent[]> {
   const events: LogEvent[] = [];
   for await (const event of readSystemLog(options)) {
     events.push(event as LogEvent);

@@ -1,10 +1,8 @@
-import type { OktaCredentials } from '../okta/credentials.ts';
-import { nextLink, OktaApiError, OktaClient, type OktaClientOptions } from '../okta/okta-client.ts';
-
-export { OktaApiError, type OktaApiErrorDetails } from '../okta/okta-client.ts';
+import type { OktaCredentials } from './credentials.ts';
+import { nextLink, OktaApiError, OktaClient, type OktaClientOptions } from './okta-client.ts';
 
 /**
- * Reads Okta System Log events straight from the System Log API (`GET /api/v1/logs`), for backfills and local runs,
+ * Reads Okta System Log events straight from the System Log API (`GET /api/v1/logs`), for the watchdog, `olp audit` and `olp local --okta-org`,
  * through the shared OktaClient (SSWS token or private_key_jwt, rate limits, one-line errors).
  *
  * Pagination is driven here, following each `Link rel="next"` URL as an opaque value, rather than through the SDK's
@@ -19,7 +17,7 @@ export { OktaApiError, type OktaApiErrorDetails } from '../okta/okta-client.ts';
  * so no event is read twice.
  */
 
-export interface OktaApiSourceOptions {
+export interface SystemLogReadOptions {
   orgUrl: string;
   /** A client to reuse (its token cache and rate-limit budget); else one is made from the options below. */
   client?: OktaClient;
@@ -56,7 +54,7 @@ function firstPageUrl(since: Date, until: Date, limit: number): string {
   return `/api/v1/logs?${query.toString()}`;
 }
 
-function credentialsOf(options: OktaApiSourceOptions): OktaCredentials {
+function credentialsOf(options: SystemLogReadOptions): OktaCredentials {
   if (options.credentials !== undefined) return options.credentials;
   if (options.token !== undefined) return { kind: 'ssws', token: options.token };
   throw new Error('readSystemLog needs credentials or a token');
@@ -66,7 +64,7 @@ function credentialsOf(options: OktaApiSourceOptions): OktaCredentials {
  * Yields the raw System Log events published in [since, until), in published order, each as Okta sent it.
  * Throws OktaApiError when Okta refuses (bad credentials, bad query, too many consecutive 429s) or cannot be reached.
  */
-export async function* readSystemLog(options: OktaApiSourceOptions): AsyncGenerator<unknown> {
+export async function* readSystemLog(options: SystemLogReadOptions): AsyncGenerator<unknown> {
   for await (const page of readSystemLogPages(options)) yield* page;
 }
 
@@ -74,7 +72,7 @@ export async function* readSystemLog(options: OktaApiSourceOptions): AsyncGenera
  * The same read, a page at a time (up to `limit` events each), so a caller can act on each page and keep its own
  * cursor: the watchdog checks and refills page by page and remembers how far it got.
  */
-export async function* readSystemLogPages(options: OktaApiSourceOptions): AsyncGenerator<object[]> {
+export async function* readSystemLogPages(options: SystemLogReadOptions): AsyncGenerator<object[]> {
   const now = options.now ?? Date.now;
   const limit = options.limit ?? MAX_LIMIT;
   const since = options.since;
@@ -121,7 +119,7 @@ export async function* readSystemLogPages(options: OktaApiSourceOptions): AsyncG
 }
 
 /** A client for this read alone, asking only for the scope it needs and reporting its waits as progress. */
-function newClient(options: OktaApiSourceOptions, progress: () => { pages: number; events: number }): OktaClient {
+function newClient(options: SystemLogReadOptions, progress: () => { pages: number; events: number }): OktaClient {
   const clientOptions: OktaClientOptions = {
     orgUrl: options.orgUrl.replace(/\/+$/, ''),
     credentials: credentialsOf(options),
