@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { ARCHIVE_LOCK_MODES, LONGEST_LOCK_DAYS } from './constructs/archive-bucket.ts';
 import { DEFAULT_SILENCE_MINUTES } from './constructs/pipeline-alarms.ts';
 
 /**
@@ -80,6 +81,14 @@ const ConfigSchema = z
     alertDedupeRetentionDays: integer('an integer from 1 to 365', between(1, 365)).default(30),
     archiveRetentionDays: integer('an integer from 0 (keep forever) to 36500', between(0, 36_500)).default(2557),
     archiveTransitionDays: integer('an integer from 0 to 36500', between(0, 36_500)).default(30),
+    archiveLockMode: z
+      .enum(ARCHIVE_LOCK_MODES, {
+        error:
+          `must be one of ${ARCHIVE_LOCK_MODES.join(', ')}: the S3 Object Lock mode of archived objects ` +
+          '(governance, the default, can be lifted only by a principal allowed s3:BypassGovernanceRetention; ' +
+          'compliance by nobody, the root user included; off locks nothing)',
+      })
+      .default('governance'),
     notificationEmail: z.email({ error: 'must be an email address' }).optional(),
     silenceMinutes: integer(
       "an integer from 5 to 1440: CloudWatch evaluates an alarm over at most one day; keep it above the org's " +
@@ -135,6 +144,16 @@ const ConfigSchema = z
         message:
           `must be 0 (keep forever) or more than archiveTransitionDays (${config.archiveTransitionDays}): ` +
           'S3 lifecycle rules expire objects only after they transition',
+      });
+    }
+    if (config.archiveLockMode === 'compliance' && config.archiveRetentionDays === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['archiveRetentionDays'],
+        message:
+          'must be more than 0 when archiveLockMode is compliance: nobody can shorten a compliance lock, and ' +
+          `S3 cannot lock forever (${LONGEST_LOCK_DAYS} days at most); set the days to keep, e.g. 2557 (7 years), or ` +
+          `use archiveLockMode governance (which locks an archive kept forever for ${LONGEST_LOCK_DAYS} days) or off`,
       });
     }
     if ((config.oktaOrgUrl === undefined) !== (config.oktaSecretName === undefined)) {

@@ -24,12 +24,42 @@ export function grantObjectKeys(
   });
 }
 
+/**
+ * How S3 Object Lock protects archived objects (every object version written to the bucket, `quarantine/` included):
+ * - `governance`: nobody can delete or overwrite a version before its retention ends, except a principal granted
+ *   `s3:BypassGovernanceRetention` who sends the bypass header (a break-glass role).
+ * - `compliance`: nobody can, the account's root user included, and the retention cannot be shortened.
+ * - `off`: versioning only; whoever may delete versions can.
+ */
+export const ARCHIVE_LOCK_MODES = ['governance', 'compliance', 'off'] as const;
+export type ArchiveLockMode = (typeof ARCHIVE_LOCK_MODES)[number];
+
+/**
+ * The longest retention the CDK and S3 accept for a default Object Lock retention (100 years, counted in days).
+ * A governance lock on an archive kept forever (`retentionDays` 0) lasts this long: Object Lock has no "forever".
+ */
+export const LONGEST_LOCK_DAYS = 36_500;
+
+/** An Object Lock setting the archive cannot have. */
+export class ArchiveLockError extends Error {
+  override readonly name = 'ArchiveLockError';
+}
+
 export interface ArchiveBucketProps {
   /** Days after which archived objects expire; 0 keeps them forever. @default 2557 (7 years) */
   readonly retentionDays?: number;
+  /**
+   * Object Lock for archived objects, with `retentionDays` as the default retention of each new version. With
+   * `retentionDays` 0 a governance lock lasts {@link LONGEST_LOCK_DAYS}; a compliance lock needs a positive
+   * `retentionDays`, since nobody could ever lift it. @default 'governance'
+   */
+  readonly lockMode?: ArchiveLockMode;
   /** Days after which objects move to S3 Glacier Instant Retrieval. @default 30 */
   readonly transitionDays?: number;
-  /** Days a replaced or deleted object version is kept. @default 30 */
+  /**
+   * Days a replaced or deleted object version is kept. Under Object Lock a version is kept at least until its own
+   * retention ends, whatever this says: S3 lifecycle rules never delete a locked version. @default 30
+   */
   readonly noncurrentVersionExpirationDays?: number;
   /** Days the server access logs are kept. @default 365 */
   readonly accessLogRetentionDays?: number;
@@ -40,18 +70,32 @@ export interface ArchiveBucketProps {
 }
 
 /**
- * The archive: versioned, encrypted, TLS-only, never public, moving to Glacier Instant Retrieval and expiring by
- * lifecycle rules, with server access logs in a bucket of its own. Both buckets are retained with the stack gone.
+ * The archive: versioned, locked (S3 Object Lock, governance mode by default), encrypted, TLS-only, never public,
+ * moving to Glacier Instant Retrieval and expiring by lifecycle rules no sooner than the lock ends, with server
+ * access logs in a bucket of its own (unlocked: S3 refuses to deliver access logs to a bucket with Object Lock).
+ * Both buckets are retained with the stack gone.
  */
 export class ArchiveBucket extends Construct {
   public readonly bucket: s3.Bucket;
   public readonly accessLogsBucket: s3.Bucket;
+  /** The Object Lock mode of new versions, or `off`. */
+  public readonly lockMode: ArchiveLockMode;
+  /** Days each new version is locked for; undefined when the lock is off. */
+  public readonly lockRetentionDays?: number;
 
   constructor(scope: Construct, id: string, props: ArchiveBucketProps = {}) {
     super(scope, id);
     const retentionDays = props.retentionDays ?? 2557;
     const transitionDays = props.transitionDays ?? 30;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.lockMode = props.lockMode ?? 'governance';
+    if (this.lockMode === 'compliance' && retentionDays === 0) {
+      throw new ArchiveLockError(
+        `${this.node.path}: a compliance-mode Object Lock needs a positive retentionDays; nobody can ever shorten ` +
+          'it, and S3 cannot lock an object forever',
+      );
+    }
+    if (this.lockMode !== 'off') this.lockRetentionDays = retentionDays === 0 ? LONGEST_LOCK_DAYS : retentionDays;
 
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
       // S3 delivers server access logs only to buckets with SSE-S3 default encryption.
@@ -85,7 +129,12 @@ export class ArchiveBucket extends Construct {
               transitionAfter: Duration.days(transitionDays),
             },
           ],
+          // Same days as the lock: S3 counts both from the version's creation and rounds lifecycle actions up to
+          // the next midnight UTC, so no current object is expired (hidden behind a delete marker) while locked.
           expiration: retentionDays === 0 ? undefined : Duration.days(retentionDays),
+          // Counted from when a version stops being current. Under the lock this never removes a locked version
+          // (S3 lifecycle cannot delete one; it acts once the retention has ended). Setting it to the retention
+          // instead would keep every expired version for twice the retention.
           noncurrentVersionExpiration: Duration.days(props.noncurrentVersionExpirationDays ?? 30),
           abortIncompleteMultipartUploadAfter: Duration.days(7),
         },
@@ -94,5 +143,23 @@ export class ArchiveBucket extends Construct {
       ],
       removalPolicy,
     });
+
+    if (this.lockRetentionDays !== undefined) {
+      // Only ObjectLockConfiguration, never the top-level ObjectLockEnabled flag that `objectLockEnabled` /
+      // `objectLockDefaultRetention` would add: CloudFormation replaces a bucket when that flag is added (the CDK's
+      // resource spec marks it causesReplacement), so an existing stack would get a new, empty archive bucket and
+      // orphan the old one. ObjectLockConfiguration updates in place, and S3 turns Object Lock on for an existing
+      // versioned bucket when it is applied. Lifecycle expiration (retentionDays) never precedes the lock's end.
+      const cfnBucket = this.bucket.node.defaultChild as s3.CfnBucket;
+      cfnBucket.objectLockConfiguration = {
+        objectLockEnabled: 'Enabled',
+        rule: {
+          defaultRetention: {
+            mode: this.lockMode === 'compliance' ? s3.ObjectLockMode.COMPLIANCE : s3.ObjectLockMode.GOVERNANCE,
+            days: this.lockRetentionDays,
+          },
+        },
+      };
+    }
   }
 }

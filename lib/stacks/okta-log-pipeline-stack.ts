@@ -59,6 +59,7 @@ export class OktaLogPipelineStack extends Stack {
     this.stateful = new StatefulResources(this, 'Stateful', {
       archiveRetentionDays: config.archiveRetentionDays,
       archiveTransitionDays: config.archiveTransitionDays,
+      archiveLockMode: config.archiveLockMode,
       notificationEmail: config.notificationEmail,
     });
     const eventsTable = this.stateful.eventsTable.table;
@@ -234,6 +235,9 @@ export class OktaLogPipelineStack extends Stack {
 
     new CfnOutput(this, 'PartnerEventBusName', { value: this.partnerBus.eventBus.eventBusName });
     new CfnOutput(this, 'ArchiveBucketName', { value: archiveBucket.bucketName });
+    new CfnOutput(this, 'ArchiveDatabaseName', { value: this.stateful.archiveQuery.database.ref });
+    new CfnOutput(this, 'ArchiveTableName', { value: this.stateful.archiveQuery.tableName });
+    new CfnOutput(this, 'ArchiveWorkGroupName', { value: this.stateful.archiveQuery.workGroup.ref });
     new CfnOutput(this, 'AlertTopicArn', { value: this.stateful.alertTopic.topic.topicArn });
     new CfnOutput(this, 'OperationsTopicArn', { value: this.stateful.operationsTopic.topic.topicArn });
   }

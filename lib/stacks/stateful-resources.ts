@@ -1,12 +1,15 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { ArchiveBucket } from '../constructs/archive-bucket.ts';
+import { ArchiveBucket, type ArchiveLockMode } from '../constructs/archive-bucket.ts';
+import { ArchiveQuery } from '../constructs/archive-query.ts';
 import { EncryptedTopic } from '../constructs/encrypted-topic.ts';
 import { PipelineTable } from '../constructs/pipeline-table.ts';
 
 export interface StatefulResourcesProps {
   readonly archiveRetentionDays: number;
   readonly archiveTransitionDays: number;
+  /** S3 Object Lock on the archive, with archiveRetentionDays as each version's retention. @default 'governance' */
+  readonly archiveLockMode?: ArchiveLockMode;
   readonly notificationEmail?: string;
 }
 
@@ -23,6 +26,11 @@ export class StatefulResources extends Construct {
   /** One claim per (alert rule, event), so an alert is published once. */
   public readonly alertClaimsTable: PipelineTable;
   public readonly archive: ArchiveBucket;
+  /**
+   * Athena over the archive in place: `databaseName`, `tableName`, `workGroupName` and saved audit queries. It grants
+   * nothing; `grantQuery` gives a principal what querying needs.
+   */
+  public readonly archiveQuery: ArchiveQuery;
   /** Security alerts raised by alert rules. */
   public readonly alertTopic: EncryptedTopic;
   /** The pipeline's own health alarms. */
@@ -38,6 +46,11 @@ export class StatefulResources extends Construct {
     this.archive = new ArchiveBucket(this, 'Archive', {
       retentionDays: props.archiveRetentionDays,
       transitionDays: props.archiveTransitionDays,
+      lockMode: props.archiveLockMode ?? 'governance',
+    });
+    this.archiveQuery = new ArchiveQuery(this, 'ArchiveQuery', {
+      archiveBucket: this.archive.bucket,
+      accessLogsBucket: this.archive.accessLogsBucket,
     });
     this.alertTopic = new EncryptedTopic(this, 'AlertTopic', {
       displayName: 'Okta security alerts',

@@ -954,6 +954,18 @@ describe('OktaLogPipelineStack', () => {
     template.hasOutput('ArchiveBucketName', { Value: ref(stack.stateful.archive.bucket) });
     template.hasOutput('AlertTopicArn', { Value: ref(stack.stateful.alertTopic) });
     template.hasOutput('OperationsTopicArn', { Value: ref(stack.stateful.operationsTopic) });
+    template.hasOutput('ArchiveDatabaseName', { Value: ref(stack.stateful.archiveQuery.database) });
+    template.hasOutput('ArchiveWorkGroupName', { Value: ref(stack.stateful.archiveQuery.workGroup) });
+  });
+
+  it('takes archiveLockMode from config', () => {
+    const lockOf = (mode: string) => {
+      const { stack: tuned, template: tunedTemplate } = build({ archiveLockMode: mode });
+      return tunedTemplate.toJSON().Resources[idOf(tuned.stateful.archive.bucket)].Properties.ObjectLockConfiguration;
+    };
+    expect(lockOf('off')).toBeUndefined();
+    expect(lockOf('compliance').Rule.DefaultRetention).toEqual({ Mode: 'COMPLIANCE', Days: 2557 });
+    expect(lockOf('governance').Rule.DefaultRetention).toEqual({ Mode: 'GOVERNANCE', Days: 2557 });
   });
 
   it('keeps the logical IDs of stateful resources, so an update never replaces them', () => {

@@ -29,11 +29,15 @@ describe('parseConfig', () => {
       alertDedupeRetentionDays: 30,
       archiveRetentionDays: 2557,
       archiveTransitionDays: 30,
+      archiveLockMode: 'governance',
       // Half a day: a quiet org sends nothing for a night without paging anyone.
       silenceMinutes: 720,
       ingestBatchSize: 100,
       ingestBatchWindowSeconds: 10,
       logRetentionDays: 90,
+      autoReactivate: false,
+      watchdogMinutes: 5,
+      oktaApiShare: 0.5,
     });
   });
 
@@ -48,6 +52,7 @@ describe('parseConfig', () => {
       alertDedupeRetentionDays: '365',
       archiveRetentionDays: '0',
       archiveTransitionDays: '0',
+      archiveLockMode: 'off',
       notificationEmail: 'secops@example.com',
       silenceMinutes: '1440',
       redriveRoleArn: 'arn:aws:iam::123456789012:role/okta-redrive',
@@ -66,6 +71,7 @@ describe('parseConfig', () => {
       alertDedupeRetentionDays: 365,
       archiveRetentionDays: 0,
       archiveTransitionDays: 0,
+      archiveLockMode: 'off',
       notificationEmail: 'secops@example.com',
       silenceMinutes: 1440,
       redriveRoleArn: 'arn:aws:iam::123456789012:role/okta-redrive',
@@ -102,6 +108,7 @@ describe('parseConfig', () => {
       [
         'alertDedupeRetentionDays',
         'allowedLatenessSeconds',
+        'archiveLockMode',
         'archiveRetentionDays',
         'archiveTransitionDays',
         'dedupeRetentionDays',
@@ -115,6 +122,11 @@ describe('parseConfig', () => {
         'silenceMinutes',
         'windowSeconds',
         'windowShards',
+        'oktaOrgUrl',
+        'oktaSecretName',
+        'autoReactivate',
+        'watchdogMinutes',
+        'oktaApiShare',
       ].sort(),
     );
   });
@@ -131,6 +143,20 @@ describe('parseConfig', () => {
     ],
   ])('accepts the redrive role %s (%s)', (redriveRoleArn) => {
     expect(parseConfig({ eventSourceName: SOURCE, redriveRoleArn }).redriveRoleArn).toBe(redriveRoleArn);
+  });
+
+  it.each([
+    ['governance', '2557'],
+    ['compliance', '365'],
+    ['off', '2557'],
+    // Kept forever: governance then locks for the longest retention S3 takes; off locks nothing.
+    ['governance', '0'],
+    ['off', '0'],
+  ])('accepts archiveLockMode %s with archiveRetentionDays %s', (archiveLockMode, archiveRetentionDays) => {
+    expect(parseConfig({ eventSourceName: SOURCE, archiveLockMode, archiveRetentionDays })).toMatchObject({
+      archiveLockMode,
+      archiveRetentionDays: Number(archiveRetentionDays),
+    });
   });
 
   it('knows the CloudWatch Logs retention values', () => {
@@ -183,6 +209,9 @@ describe('parseConfig rejects', () => {
     ['alertDedupeRetentionDays', '0', 'must be an integer from 1 to 365'],
     ['archiveRetentionDays', '-1', 'must be an integer from 0 (keep forever) to 36500'],
     ['archiveTransitionDays', '1.5', 'must be an integer from 0 to 36500'],
+    ['archiveLockMode', 'GOVERNANCE', 'must be one of governance, compliance, off: the S3 Object Lock mode'],
+    ['archiveLockMode', 'legal-hold', 'must be one of governance, compliance, off'],
+    ['archiveLockMode', 'true', 'must be one of governance, compliance, off'],
     ['notificationEmail', 'secops', 'must be an email address'],
     ['silenceMinutes', '4', 'must be an integer from 5 to 1440: CloudWatch evaluates an alarm over at most one day'],
     ['silenceMinutes', '1441', 'must be an integer from 5 to 1440'],
@@ -226,6 +255,14 @@ describe('parseConfig rejects', () => {
     expect(errorOf({ eventSourceName: SOURCE, archiveRetentionDays: 30, archiveTransitionDays: 30 }).message).toBe(
       'Invalid config: archiveRetentionDays 30 must be 0 (keep forever) or more than archiveTransitionDays (30): ' +
         'S3 lifecycle rules expire objects only after they transition',
+    );
+  });
+
+  it('a compliance lock on an archive kept forever, which nobody could ever lift', () => {
+    expect(errorOf({ eventSourceName: SOURCE, archiveLockMode: 'compliance', archiveRetentionDays: '0' }).message).toBe(
+      'Invalid config: archiveRetentionDays 0 must be more than 0 when archiveLockMode is compliance: nobody can ' +
+        'shorten a compliance lock, and S3 cannot lock forever (36500 days at most); set the days to keep, e.g. 2557 ' +
+        '(7 years), or use archiveLockMode governance (which locks an archive kept forever for 36500 days) or off',
     );
   });
 
