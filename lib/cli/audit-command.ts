@@ -14,9 +14,9 @@ import {
 import { EVENT_SOURCE_NAME, EVENT_SOURCE_RULE } from '../config.ts';
 import { DEFAULT_EVENT_SOURCE } from '../local/event-input.ts';
 import { WindowSetAsideError } from '../local/local-pipeline.ts';
-import { parseSince, readSystemLog } from '../okta/system-log.ts';
 import { credentialsFromVariables, type OktaCredentials, OktaCredentialsError } from '../okta/credentials.ts';
 import { OktaApiError, OktaOrgUrlError, parseOrgUrl } from '../okta/okta-client.ts';
+import { parseSince, readSystemLog } from '../okta/system-log.ts';
 import { oneLine, type ParsedOptions, parseOptions } from './args.ts';
 import { CliError, type CliIo, type Command } from './io.ts';
 
