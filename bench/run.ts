@@ -12,12 +12,18 @@ import { withStagingMemory } from '../lambdas/ingest/staging-memory.ts';
 import { runSequencer, type SequencerSettings } from '../lambdas/sequencer/run-sequencer.ts';
 import { DynamoEventStore, stagedEventItem } from '../lambdas/shared/dynamo-event-store.ts';
 import type { ArchiveStore } from '../lambdas/shared/ports.ts';
-import { contentHash, stageEvent } from '../lambdas/shared/staged-event.ts';
+import { contentHash, stagedKeyOf, stageEvent } from '../lambdas/shared/staged-event.ts';
+import { oktaFeed } from '../lambdas/watchdog/okta-feed.ts';
+import { runWatchdog, type WatchdogSettings } from '../lambdas/watchdog/run-watchdog.ts';
+import { batchesOf } from '../lambdas/watchdog/sqs-queue-sender.ts';
+import type { WatchdogState } from '../lambdas/watchdog/watchdog-state.ts';
 import { ArchiveDirStore } from '../lib/local/archive-dir-store.ts';
 import { LocalPipeline } from '../lib/local/local-pipeline.ts';
 import { generateSample } from '../lib/local/sample-stream.ts';
 import { createKeyTable, standInClientConfig, startDynalite } from '../lib/local/stand-ins.ts';
+import { OktaClient } from '../lib/okta/okta-client.ts';
 import { loadRules } from '../lib/rules/index.ts';
+import { FAKE_OKTA_TOKEN, startFakeOkta } from '../test/support/fake-okta.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -271,6 +277,104 @@ const yearsWideRuns = async (count: number) => {
   };
 };
 
+/**
+ * The feed watchdog checking `count` System Log events (a tenth of them never delivered by the stream) on dynalite,
+ * read from the fake Okta server in pages of 1,000; the queues count what would be sent. The reference is dynalite
+ * answering the same BatchGetItem lookups alone.
+ */
+const watchdogAtScale = async (count: number) => {
+  const dynamo = await startCountingDynalite();
+  await dynamo.table('events');
+  const store = new DynamoEventStore(dynamo.client, 'events');
+  const start = Date.now() - 3 * 86_400_000;
+  const template = (generateSample({ count: 1, seed: 7 }).deliveries[0] ?? {}) as { detail: Record<string, unknown> };
+  const events = Array.from({ length: count }, (_, i) => ({
+    ...template.detail,
+    uuid: `${(0x50000000 + i).toString(16)}-fef4-11ed-a5b1-bbb7c1de1a4b`,
+    published: new Date(start + i * 50).toISOString(),
+  }));
+  const settings: WatchdogSettings = {
+    staging: { windowSeconds: 60, allowedLatenessSeconds: 120, windowShards: 8, dedupeRetentionDays: 7 },
+    envelope: { source: 'aws.partner/okta.com/acme/okta-logs', account: '123456789012', region: 'us-east-1' },
+    checkDelayMs: 420_000,
+    maxCheckAgeMs: 6 * 86_400_000,
+    autoReactivate: false,
+    maxPagesPerRun: Number.POSITIVE_INFINITY,
+    stopBeforeDeadlineMs: 0,
+  };
+  let stagedBytes = 0;
+  const delivered = events.filter((_, i) => i % 10 !== 0);
+  for (let i = 0; i < delivered.length; i += 64) {
+    await Promise.all(
+      delivered.slice(i, i + 64).map((event) => {
+        const body = JSON.stringify(event);
+        const staged = stageEvent(event, body, settings.staging, start, Number.NEGATIVE_INFINITY, event);
+        stagedBytes += itemBytes(stagedEventItem(staged));
+        return store.stage(staged);
+      }),
+    );
+  }
+  const okta = await startFakeOkta({ events, now: Date.now });
+  const client = new OktaClient({ orgUrl: okta.url, credentials: { kind: 'ssws', token: FAKE_OKTA_TOKEN } });
+  const sends = { ingest: 0, ingestMessages: 0, alert: 0 };
+  const counting = (kind: 'ingest' | 'alert') => ({
+    send: async (messages: readonly { body: string }[]) => {
+      sends[kind] += batchesOf(messages).length;
+      if (kind === 'ingest') sends.ingestMessages += messages.length;
+    },
+  });
+  // The state in memory: its one item per run is not what is measured here.
+  let stored: { state: WatchdogState; version: number } | undefined;
+  const deps = {
+    okta: oktaFeed(client, 'okta-logs'),
+    state: {
+      read: async () => stored,
+      write: async (state: WatchdogState) => {
+        stored = { state, version: (stored?.version ?? 0) + 1 };
+        return true;
+      },
+    },
+    staged: store,
+    ingestQueue: counting('ingest'),
+    alertQueue: counting('alert'),
+    claims: { claim: async () => true, release: async () => {} },
+    publisher: { publish: async () => {} },
+    rules: [],
+    now: Date.now,
+    remainingMs: () => Number.POSITIVE_INFINITY,
+  };
+  // A first run places the cursor; moved back before the events, as a watchdog running all along would have it.
+  await runWatchdog(deps, settings);
+  if (stored !== undefined) stored = { ...stored, state: { ...stored.state, checkedBefore: start } };
+  dynamo.requests.clear();
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  const report = await runWatchdog(deps, settings);
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const batchGets = dynamo.requests.get('BatchGetItemCommand') ?? 0;
+  const oktaCalls = okta.requests.filter((request) => request.path === '/api/v1/logs').length;
+  // Reference: the same lookups against dynalite alone, 100 keys a request as the watchdog sends them.
+  const keys = events.map((event) => stagedKeyOf(event, event, settings.staging));
+  const refStarted = performance.now();
+  for (let i = 0; i < keys.length; i += 1000) await store.getStaged(keys.slice(i, i + 1000));
+  const refSeconds = (performance.now() - refStarted) / 1000;
+  await okta.stop();
+  await dynamo.stop();
+  return {
+    count,
+    checked: report.checked,
+    backfilled: report.backfilled,
+    seconds,
+    cpuMsPer1000: ((cpu.user + cpu.system) / 1000 / report.checked) * 1000,
+    refSeconds,
+    batchGets,
+    oktaCalls,
+    sqsBatches: sends.ingest,
+    rruPerEvent: Math.ceil(stagedBytes / delivered.length / 4096),
+  };
+};
+
 const main = async () => {
   const results: string[] = [];
   const sample = generateSample({ count: Number(process.env.BENCH_EVENTS ?? 20_000), seed: 1 });
@@ -397,6 +501,8 @@ const main = async () => {
   const e2eRate = big.deliveries.length / e2eSeconds;
   log(`local end to end: ${fmt(e2eRate, 0)} deliveries/s`);
   const wide = await yearsWideRuns(Number(process.env.BENCH_YEARS_EVENTS ?? 1_000));
+  const watchdog = await watchdogAtScale(Number(process.env.BENCH_WATCHDOG_EVENTS ?? 50_000));
+  log(`watchdog: ${watchdog.checked} checked in ${fmt(watchdog.seconds, 1)} s, ${watchdog.backfilled} refilled`);
   log(`years-wide: ${fmt(wide.years.seconds, 1)} s, one hour: ${fmt(wide.hour.seconds, 1)} s`);
 
   // 5. Cost per million unique events at public list prices (us-east-1, on-demand, November 2026).
@@ -500,6 +606,23 @@ const main = async () => {
     `| DynamoDB requests while draining | ${fmt(lateScale.requests, 0)}: ${lateScale.byCommand} |`,
     `| S3 requests while draining | ${fmt(lateScale.s3, 0)} (${lateScale.s3Detail}) |`,
     `| wall time on dynalite | ${fmt(lateScale.seconds, 1)} s |`,
+    '',
+    '## The feed watchdog',
+    '',
+    `The watchdog's check of ${fmt(watchdog.checked, 0)} System Log events, one in ten never delivered by the stream, read from`,
+    'the fake Okta server in pages of 1,000 and looked up in the events table on dynalite, in one run.',
+    '',
+    '| figure | value |',
+    '|---|---|',
+    `| events checked per second | ${fmt(watchdog.checked / watchdog.seconds, 0)} (${fmt(watchdog.seconds, 1)} s) |`,
+    `| dynalite alone, the same BatchGetItem lookups (reference) | ${fmt(watchdog.checked / watchdog.refSeconds, 0)} events/s (${fmt(watchdog.refSeconds, 1)} s) |`,
+    `| ratio | ${fmt(watchdog.refSeconds / watchdog.seconds)} |`,
+    `| watchdog CPU per 1,000 events checked | ${fmt(watchdog.cpuMsPer1000, 1)} ms (this process, fake Okta and dynalite included) |`,
+    `| System Log API calls per 1,000 events | ${fmt((watchdog.oktaCalls / watchdog.checked) * 1000, 2)} |`,
+    `| BatchGetItem requests per 1,000 events | ${fmt((watchdog.batchGets / watchdog.checked) * 1000, 1)} |`,
+    `| read units per event checked (strongly consistent, ${watchdog.rruPerEvent} per item of this size) | ${watchdog.rruPerEvent} |`,
+    `| events refilled / SQS SendMessageBatch requests for them | ${fmt(watchdog.backfilled, 0)} / ${fmt(watchdog.sqsBatches, 0)} |`,
+    `| added cost per million events checked (read units at $0.125 per million; refills cost as delivered events) | $${fmt(watchdog.rruPerEvent * 0.125, 3)} |`,
     '',
     '## Local end to end',
     '',
