@@ -1,8 +1,8 @@
 import { OKTA_DETAIL_TYPE, OKTA_SOURCE_PREFIX } from '../../lambdas/shared/okta-event.ts';
 import { compilePattern, DEFAULT_MAX_PATTERN_SIZE, validatePattern } from '../pattern/index.ts';
 import { RuleCompileError, TooManyAlertRulesError } from './errors.ts';
-import type { AlertRule } from './schema.ts';
-import type { AlertRuleSummary, CompiledAlertRule } from './types.ts';
+import { type AlertRule, type Auth0AlertRule, type OktaAlertRule, ruleSourceOf } from './schema.ts';
+import type { AlertRuleSummary, CompiledAlertRule, RuleSource } from './types.ts';
 
 /**
  * EventBridge quota "Event pattern size": 2,048 characters by default (adjustable to 4,096 on request), counted on the
@@ -40,10 +40,55 @@ export function eventTypeMatcher(entry: string): string | { prefix: string } | {
   return entry.endsWith('.*') && !stem.includes('*') ? { prefix: stem } : { wildcard: entry };
 }
 
+/** An Auth0 log type code is written as itself; `gd_*` becomes `{ prefix: 'gd_' }` (the schema allows no other glob). */
+export function auth0TypeMatcher(entry: string): string | { prefix: string } {
+  return entry.endsWith('*') ? { prefix: entry.slice(0, -1) } : entry;
+}
+
+/**
+ * Auth0's log stream to EventBridge: every log arrives with this `detail-type`, from a partner event source named
+ * `aws.partner/auth0.com/<tenant>-<id>/auth0.logs`, with `detail` = `{ log_id, data }`. Logs the pipeline receives
+ * from Auth0's HTTP sink are wrapped in the same envelope, under a source name of the pipeline's choosing.
+ */
+export const AUTH0_DETAIL_TYPE = 'Auth0 log';
+export const AUTH0_PARTNER_SOURCE_PREFIX = 'aws.partner/auth0.com/';
+
+/** EventBridge PutEvents: a custom `source` is 1-256 characters and must not start with `aws.`. */
+const CUSTOM_SOURCE_MAX_CHARS = 256;
+
+/** The event source names of one deployment (or one local run), per log source. */
+export interface EventSourceNames {
+  /** The Okta partner event source, `aws.partner/okta.com/<org>/<name>`. Okta rules are skipped without it. */
+  readonly okta?: string | undefined;
+  /**
+   * Where Auth0 logs come from: the Auth0 partner event source (`aws.partner/auth0.com/<tenant>-<id>/auth0.logs`),
+   * or the source the pipeline gives logs from Auth0's HTTP sink. Auth0 rules are skipped without it.
+   */
+  readonly auth0?: string | undefined;
+}
+
+/** Why `name` cannot be where Auth0 logs come from, or undefined when it can. */
+export function auth0SourceNameProblem(name: string): string | undefined {
+  if (name.startsWith(AUTH0_PARTNER_SOURCE_PREFIX)) {
+    return name.length > AUTH0_PARTNER_SOURCE_PREFIX.length ? undefined : 'names no Auth0 partner event source';
+  }
+  if (name.length === 0 || name.length > CUSTOM_SOURCE_MAX_CHARS || name.startsWith('aws.')) {
+    return (
+      `must be an Auth0 partner event source, ${AUTH0_PARTNER_SOURCE_PREFIX}<tenant>-<id>/auth0.logs, or a ` +
+      `custom source name of 1-${CUSTOM_SOURCE_MAX_CHARS} characters that does not start with "aws."`
+    );
+  }
+  return undefined;
+}
+
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-/** The EventBridge event pattern of one alert rule, scoped to one Okta partner event source. */
-export function compileRule(rule: AlertRule, eventSourceName: string, options: CompileOptions = {}): CompiledAlertRule {
+/** A bare name is the Okta source (the signature before Auth0): Auth0 rules are then skipped. */
+const namesOf = (sources: string | EventSourceNames): EventSourceNames =>
+  typeof sources === 'string' ? { okta: sources } : sources;
+
+/** The pattern of an Okta rule: the System Log event is the whole `detail`. */
+function oktaPattern(rule: OktaAlertRule, eventSourceName: string): Record<string, unknown> {
   if (!eventSourceName.startsWith(OKTA_SOURCE_PREFIX)) {
     throw new RuleCompileError(
       rule.id,
@@ -54,11 +99,50 @@ export function compileRule(rule: AlertRule, eventSourceName: string, options: C
   if (Object.hasOwn(where, 'eventType')) {
     throw new RuleCompileError(rule.id, 'match.where must not hold eventType; list event types in match.eventType');
   }
-  const pattern = {
+  return {
     source: [eventSourceName],
     'detail-type': [OKTA_DETAIL_TYPE],
     detail: { ...where, eventType: rule.match.eventType.map(eventTypeMatcher) },
   };
+}
+
+/** The pattern of an Auth0 rule: the log is `detail.data`, its type code `detail.data.type`. */
+function auth0Pattern(rule: Auth0AlertRule, eventSourceName: string): Record<string, unknown> {
+  const problem = auth0SourceNameProblem(eventSourceName);
+  if (problem !== undefined) {
+    throw new RuleCompileError(rule.id, `Auth0 event source name "${eventSourceName}" ${problem}`);
+  }
+  const { where = {} } = rule.match;
+  if (Object.hasOwn(where, 'type')) {
+    throw new RuleCompileError(rule.id, 'match.where must not hold type; list Auth0 log type codes in match.eventType');
+  }
+  return {
+    source: [eventSourceName],
+    'detail-type': [AUTH0_DETAIL_TYPE],
+    detail: { data: { ...where, type: rule.match.eventType.map(auth0TypeMatcher) } },
+  };
+}
+
+const SOURCE_LABELS: Record<RuleSource, string> = { okta: 'Okta', auth0: 'Auth0' };
+
+/**
+ * The EventBridge event pattern of one alert rule, scoped to the event source of the rule's log source. A bare
+ * string names the Okta source, as before Auth0; an Auth0 rule then cannot compile.
+ */
+export function compileRule(
+  rule: AlertRule,
+  sources: string | EventSourceNames,
+  options: CompileOptions = {},
+): CompiledAlertRule {
+  const source = ruleSourceOf(rule);
+  const eventSourceName = namesOf(sources)[source];
+  if (eventSourceName === undefined) {
+    throw new RuleCompileError(
+      rule.id,
+      `an ${SOURCE_LABELS[source]} rule needs the ${SOURCE_LABELS[source]} event source name, and none was given`,
+    );
+  }
+  const pattern = rule.source === 'auth0' ? auth0Pattern(rule, eventSourceName) : oktaPattern(rule, eventSourceName);
   // Size first, with the rule's own words: the engine would otherwise refuse it as a generic invalid pattern.
   const maxChars = options.maxPatternChars ?? EVENT_PATTERN_MAX_CHARS;
   const size = Array.from(JSON.stringify(pattern)).length + ACCOUNT_PIN_CHARS;
@@ -75,7 +159,7 @@ export function compileRule(rule: AlertRule, eventSourceName: string, options: C
   } catch (error) {
     throw new RuleCompileError(rule.id, `invalid event pattern: ${describe(error)}`, { cause: error });
   }
-  return { ...ruleSummary(rule), pattern };
+  return { ...ruleSummary(rule), source, pattern };
 }
 
 /** What travels with each matched event to the alert Lambda: the rule without its pattern. */
@@ -88,20 +172,32 @@ export const ruleSummary = (rule: AlertRuleSummary): AlertRuleSummary => ({
   ...(rule.subject === undefined ? {} : { subject: rule.subject }),
 });
 
-/** Compiles every rule, refusing more rules than the partner bus can hold. */
+/**
+ * Compiles the rules of every source that has an event source name, refusing more rules than fit, and skips the
+ * others: a deployment without Auth0 still loads the Auth0 pack (so its rules are validated) but deploys none of it.
+ * A bare string names the Okta source, as before Auth0.
+ *
+ * The cap counts the rules of both sources together, as if they shared one bus: with an HTTP sink, Auth0 logs may
+ * be put on the same bus as Okta's, and a cap that holds on one bus holds on two.
+ */
 export function compileRules(
   rules: readonly AlertRule[],
-  eventSourceName: string,
+  sources: string | EventSourceNames,
   options: CompileOptions = {},
 ): CompiledAlertRule[] {
-  if (rules.length > MAX_ALERT_RULES) {
+  const names = namesOf(sources);
+  if (names.okta === undefined && names.auth0 === undefined) {
+    throw new TypeError('compileRules needs the event source name of at least one log source');
+  }
+  const deployed = rules.filter((rule) => names[ruleSourceOf(rule)] !== undefined);
+  if (deployed.length > MAX_ALERT_RULES) {
     throw new TooManyAlertRulesError(
-      `${rules.length} alert rules; at most ${MAX_ALERT_RULES} fit. Each alert rule is one EventBridge rule on the ` +
+      `${deployed.length} alert rules; at most ${MAX_ALERT_RULES} fit. Each alert rule is one EventBridge rule on the ` +
         'partner event bus, which holds 300 rules by default (quota "Rules per event bus"), and the pipeline keeps ' +
         'some of them for itself. Merge rules (list several event types in one rule) or remove some.',
     );
   }
-  return rules.map((rule) => compileRule(rule, eventSourceName, options));
+  return deployed.map((rule) => compileRule(rule, names, options));
 }
 
 const matchers = new WeakMap<CompiledAlertRule, (event: unknown) => boolean>();

@@ -7,10 +7,11 @@ import { InvalidEventPatternError, validatePattern } from '../pattern/index.ts';
 import { DuplicateRuleIdError, type RuleIssue, RuleValidationError } from './errors.ts';
 import { AlertRule, AlertRuleFile } from './schema.ts';
 
-/** A validated rule and the file it came from, so later errors can point at the file. */
-export interface LoadedRule extends AlertRule {
-  readonly source: string;
-}
+/**
+ * A validated rule and the file it came from, so later errors can point at the file. (`source` is the rule's own
+ * field, its log source; the file is `file`.)
+ */
+export type LoadedRule = AlertRule & { readonly file: string };
 
 /** The rules shipped with the pipeline. */
 export const DEFAULT_PACK_DIR = fileURLToPath(new URL('./pack/', import.meta.url));
@@ -29,42 +30,47 @@ const ruleLabel = (candidate: unknown, index: number): string => {
   return typeof id === 'string' && id.length > 0 ? `${id} (#${index})` : `#${index}`;
 };
 
-/** Parses and validates the rules of one file's text. `source` only names the file in errors and results. */
-export function parseRules(text: string, source: string): LoadedRule[] {
+/** Parses and validates the rules of one file's text. `file` only names the file in errors and results. */
+export function parseRules(text: string, file: string): LoadedRule[] {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const [syntaxError] = document.errors;
   if (syntaxError !== undefined) {
     // The first line says what and where ("... at line 3, column 1"); the rest is a drawing of the spot.
     const [summary = syntaxError.message] = syntaxError.message.split('\n');
-    throw new RuleValidationError(source, undefined, [{ path: '(yaml)', reason: summary.replace(/:$/, '') }]);
+    throw new RuleValidationError(file, undefined, [{ path: '(yaml)', reason: summary.replace(/:$/, '') }]);
   }
-  const file = AlertRuleFile.safeParse(document.toJS());
-  if (!file.success) {
-    throw new RuleValidationError(source, undefined, issuesOf(file.error));
+  const parsed = AlertRuleFile.safeParse(document.toJS());
+  if (!parsed.success) {
+    throw new RuleValidationError(file, undefined, issuesOf(parsed.error));
   }
-  return file.data.rules.map((candidate, index) => {
+  return parsed.data.rules.map((candidate, index) => {
     const rule = AlertRule.safeParse(candidate);
     if (!rule.success) {
-      throw new RuleValidationError(source, ruleLabel(candidate, index), issuesOf(rule.error));
+      throw new RuleValidationError(file, ruleLabel(candidate, index), issuesOf(rule.error));
     }
-    checkWhere(rule.data, source, index);
-    return { ...rule.data, source };
+    checkWhere(rule.data, file, index);
+    return { ...rule.data, file };
   });
 }
 
-/** The `where` fragment must be valid EventBridge pattern syntax; checked here so the error names the file. */
-function checkWhere(rule: AlertRule, source: string, index: number): void {
+/**
+ * The `where` fragment must be valid EventBridge pattern syntax; checked here so the error names the file. It is
+ * checked where it will sit in the compiled pattern: `detail` for Okta, `detail.data` for Auth0.
+ */
+function checkWhere(rule: AlertRule, file: string, index: number): void {
   if (rule.match.where === undefined) return;
+  const auth0 = rule.source === 'auth0';
+  const at = auth0 ? /^detail(?:\.data)?/ : /^detail/;
   try {
-    // Wrapped in `detail`, so every path the engine reports starts with `detail` (or is empty).
-    validatePattern({ detail: rule.match.where });
+    // Wrapped, so every path the engine reports inside `where` starts with the wrapping (`detail`, `detail.data`).
+    validatePattern(auth0 ? { detail: { data: rule.match.where } } : { detail: rule.match.where });
   } catch (error) {
     // The engine locates the problem in the pattern (`detail.outcome.result`); the author wrote `match.where...`.
     const issue =
       error instanceof InvalidEventPatternError
-        ? { path: `match.where${error.path.replace(/^detail/, '')}`, reason: error.reason }
+        ? { path: `match.where${error.path.replace(at, '')}`, reason: error.reason }
         : { path: 'match.where', reason: error instanceof Error ? error.message : String(error) };
-    throw new RuleValidationError(source, ruleLabel(rule, index), [issue], { cause: error });
+    throw new RuleValidationError(file, ruleLabel(rule, index), [issue], { cause: error });
   }
 }
 
@@ -91,8 +97,8 @@ export function assertUniqueIds(rules: readonly LoadedRule[]): void {
   const seen = new Map<string, string>();
   for (const rule of rules) {
     const first = seen.get(rule.id);
-    if (first !== undefined) throw new DuplicateRuleIdError(rule.id, first, rule.source);
-    seen.set(rule.id, rule.source);
+    if (first !== undefined) throw new DuplicateRuleIdError(rule.id, first, rule.file);
+    seen.set(rule.id, rule.file);
   }
 }
 

@@ -2,6 +2,13 @@
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+/**
+ * The log sources an alert rule can be written for. A rule without `source` is an Okta rule, so rule files written
+ * before Auth0 keep their meaning.
+ */
+export const RULE_SOURCES = ['okta', 'auth0'] as const;
+export type RuleSource = (typeof RULE_SOURCES)[number];
+
 /** What the alert Lambda needs to know about the rule that matched; travels with each matched event. */
 export interface AlertRuleSummary {
   readonly id: string;
@@ -13,8 +20,52 @@ export interface AlertRuleSummary {
   readonly subject?: string | undefined;
 }
 
-/** An alert rule compiled for deployment: one EventBridge rule on the partner bus per alert rule. */
+/** An alert rule compiled for deployment: one EventBridge rule on its source's event bus per alert rule. */
 export interface CompiledAlertRule extends AlertRuleSummary {
-  /** The EventBridge event pattern, scoped to the Okta source; the same object the local pattern engine evaluates. */
+  /**
+   * Which source's events the rule matches, so the stack can put it on that source's event bus. Not part of the
+   * summary that travels with matched events: the event's own envelope says where it came from. Always set by
+   * `compileRules`; optional so that rules built by hand (tests, tools) before Auth0 stay valid, and absent means okta.
+   */
+  readonly source?: RuleSource | undefined;
+  /** The EventBridge event pattern, scoped to one event source; the same object the local pattern engine evaluates. */
   readonly pattern: Record<string, unknown>;
 }
+
+/**
+ * The Auth0 log type codes (`data.type`) Auth0 documents, from "Log Type Codes" (auth0.com/docs/deploy-monitor/logs/
+ * log-event-type-codes, read November 2026) and the log stream filter tables. Rules may name codes missing here
+ * (Auth0 adds codes); `olp rules lint` only points them out, since a misspelt code is a rule that never fires.
+ */
+export const AUTH0_LOG_TYPES: ReadonlySet<string> = new Set([
+  ...['acls_summary', 'actions_execution_failed', 'acul_sdk_notice', 'admin_update_launch', 'api_limit'],
+  ...['api_limit_warning', 'appi', 'ciba_exchange_failed', 'ciba_exchange_succeeded', 'ciba_start_failed'],
+  ...['ciba_start_succeeded', 'cls', 'coff', 'con', 'connected_accounts_connection_failed'],
+  ...['connected_accounts_connection_succeeded', 'connected_accounts_delete_failed'],
+  ...['connected_accounts_delete_succeeded', 'cs', 'custom_domain_verification_failed', 'depnote'],
+  ...['directory_sync_completed', 'directory_sync_failed', 'directory_sync_started', 'du', 'f'],
+  ...['failed_on_behalf_of_token_exchange', 'fapi', 'fc', 'fce', 'fco', 'fcoa', 'fcp', 'fcph', 'fcpn', 'fcpr'],
+  ...['fcpro', 'fcu', 'fd', 'fdeac', 'fdeaz', 'fdecc', 'fdu', 'feacft', 'feccft', 'fecte', 'fede'],
+  ...['federated_logout_failed', 'fens', 'feoobft', 'feotpft', 'fepft', 'fepotpft', 'fercft', 'ferrt', 'fertft'],
+  ...['feta', 'fi', 'flo', 'flows_execution_completed', 'flows_execution_failed', 'fn', 'forms_submission_failed'],
+  ...['forms_submission_succeeded', 'fp', 'fpar', 'fpurh', 'fs', 'fsa', 'fscim', 'fu', 'fui', 'fv', 'fvr'],
+  ...['gd_auth_email_verification', 'gd_auth_fail_email_verification', 'gd_auth_failed', 'gd_auth_rejected'],
+  ...['gd_auth_succeed', 'gd_enrollment_complete', 'gd_otp_rate_limit_exceed', 'gd_recovery_failed'],
+  ...['gd_recovery_rate_limit_exceed', 'gd_recovery_succeed', 'gd_send_email', 'gd_send_email_verification'],
+  ...['gd_send_email_verification_failure', 'gd_send_pn', 'gd_send_pn_failure', 'gd_send_sms'],
+  ...['gd_send_sms_failure', 'gd_send_voice', 'gd_send_voice_failure', 'gd_start_auth', 'gd_start_enroll'],
+  ...['gd_start_enroll_failed', 'gd_tenant_update', 'gd_unenroll', 'gd_update_device_account'],
+  ...['gd_webauthn_challenge_failed', 'gd_webauthn_enrollment_failed', 'idjag_exchange_failed'],
+  ...['idjag_exchange_succeeded', 'jwt_bearer_exchange_failed', 'kms_key_management_failure'],
+  ...['kms_key_management_success', 'kms_key_state_changed', 'limit_delegation', 'limit_mu', 'limit_sul'],
+  ...['limit_ui', 'limit_wc', 'mfar', 'mgmt_api_read', 'my_account_authentication_method_failed'],
+  ...['my_account_authentication_method_succeeded', 'oidc_backchannel_logout_failed'],
+  ...['oidc_backchannel_logout_succeeded', 'organization_member_added', 'passkey_challenge_failed'],
+  ...['passkey_challenge_started', 'pla', 'pwd_leak', 'reset_pwd_leak', 'resource_cleanup'],
+  ...['rich_consents_access_error', 's', 'sapi', 'sce', 'scoa', 'scp', 'scpn', 'scpr', 'scu', 'scv', 'sd', 'sdu'],
+  ...['seacft', 'seccft', 'secte', 'sede', 'sens', 'seoobft', 'seotpft', 'sepft', 'sepkoobft', 'sepkotpft'],
+  ...['sepkrcft', 'sercft', 'sertft', 'seta', 'si', 'signup_pwd_leak', 'slo', 'srrt', 'ss', 'ss_sso_failure'],
+  ...['ss_sso_info', 'ss_sso_success', 'ssa', 'sscim', 'success_on_behalf_of_token_exchange', 'sui', 'sv', 'svr'],
+  ...['sys_os_update_end', 'sys_os_update_start', 'sys_update_end', 'sys_update_start', 'too_many_records'],
+  ...['ublkdu', 'universal_logout_failed', 'universal_logout_succeeded', 'w', 'wn', 'wum'],
+]);

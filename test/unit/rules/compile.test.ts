@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   ACCOUNT_PIN_CHARS,
+  auth0SourceNameProblem,
+  auth0TypeMatcher,
   compileRule,
   compileRules,
   EVENT_PATTERN_MAX_CHARS,
@@ -9,12 +11,12 @@ import {
   matchingRules,
 } from '../../../lib/rules/compile.ts';
 import { RuleCompileError, TooManyAlertRulesError } from '../../../lib/rules/errors.ts';
-import type { AlertRule } from '../../../lib/rules/schema.ts';
+import type { Auth0AlertRule, OktaAlertRule } from '../../../lib/rules/schema.ts';
 import { envelopeWith } from '../../support/events.ts';
 
 const SOURCE = 'aws.partner/okta.com/evership/evershipsecuritylake';
 
-const rule = (overrides: Partial<AlertRule> = {}, match: Partial<AlertRule['match']> = {}): AlertRule => ({
+const rule = (overrides: Partial<OktaAlertRule> = {}, match: Partial<OktaAlertRule['match']> = {}): OktaAlertRule => ({
   id: 'admin-app-access',
   title: 'Admin app accessed',
   severity: 'info',
@@ -22,6 +24,39 @@ const rule = (overrides: Partial<AlertRule> = {}, match: Partial<AlertRule['matc
   runbook: 'Nothing to do unless the actor is unexpected.',
   ...overrides,
   match: { eventType: ['user.session.access_admin_app'], ...match },
+});
+
+const AUTH0_SOURCE = 'aws.partner/auth0.com/acme-prod-7d0f3b6a/auth0.logs';
+const BOTH = { okta: SOURCE, auth0: AUTH0_SOURCE };
+
+const auth0Rule = (
+  overrides: Partial<Auth0AlertRule> = {},
+  match: Partial<Auth0AlertRule['match']> = {},
+): Auth0AlertRule => ({
+  source: 'auth0',
+  id: 'auth0-wrong-password',
+  title: 'Auth0 wrong password',
+  severity: 'info',
+  description: 'A login failed with a wrong password.',
+  runbook: 'Nothing to do unless it repeats.',
+  ...overrides,
+  match: { eventType: ['fp'], ...match },
+});
+
+/** An Auth0 log as its EventBridge stream delivers it. */
+const auth0Envelope = (data: Record<string, unknown>, source = AUTH0_SOURCE) => ({
+  version: '0',
+  id: '6a4c2e0f-1b3d-4f5a-8c7e-9d0b1a2c3e4f',
+  'detail-type': 'Auth0 log',
+  source,
+  account: '111122223333',
+  time: '2026-11-08T09:01:00Z',
+  region: 'us-east-1',
+  resources: [],
+  detail: {
+    log_id: '90020261108090100125000000000000001223372036854775807',
+    data: { date: '2026-11-08T09:01:00.125Z', type: 'fp', description: 'Wrong email or password.', ...data },
+  },
 });
 
 describe('eventTypeMatcher', () => {
@@ -59,6 +94,7 @@ describe('compileRule', () => {
       description: 'Someone opened the Okta Admin Console.',
       runbook: 'Nothing to do unless the actor is unexpected.',
       subject: '{title} by {actor}',
+      source: 'okta',
       pattern: {
         source: [SOURCE],
         'detail-type': ['SystemLog'],
@@ -188,5 +224,170 @@ describe('matchingRules', () => {
     expect(first).toEqual(['any-session', 'admin-success']);
     expect(again).toEqual(first);
     expect(failed).toEqual(['any-session']);
+  });
+});
+
+describe('auth0TypeMatcher', () => {
+  it.each([
+    { entry: 'fp', matcher: 'fp' },
+    { entry: 'gd_auth_failed', matcher: 'gd_auth_failed' },
+    { entry: 'gd_*', matcher: { prefix: 'gd_' } },
+    { entry: 'limit_*', matcher: { prefix: 'limit_' } },
+  ])('turns $entry into $matcher', ({ entry, matcher }) => {
+    expect(auth0TypeMatcher(entry)).toEqual(matcher);
+  });
+});
+
+describe('auth0SourceNameProblem', () => {
+  it.each(['aws.partner/auth0.com/acme-prod-7d0f3b6a/auth0.logs', 'olp.auth0/acme-prod', 'com.acme.auth0-sink'])(
+    'accepts %s',
+    (name) => {
+      expect(auth0SourceNameProblem(name)).toBeUndefined();
+    },
+  );
+
+  it.each([
+    { label: 'the bare partner prefix', name: 'aws.partner/auth0.com/', reason: 'names no Auth0 partner event source' },
+    { label: 'an Okta source', name: 'aws.partner/okta.com/acme/okta-logs', reason: 'does not start with "aws."' },
+    { label: 'an AWS source', name: 'aws.events', reason: 'does not start with "aws."' },
+    { label: 'an empty name', name: '', reason: '1-256 characters' },
+    { label: 'a name over 256 characters', name: 'x'.repeat(257), reason: '1-256 characters' },
+  ])('refuses $label', ({ name, reason }) => {
+    expect(auth0SourceNameProblem(name)).toContain(reason);
+  });
+});
+
+describe('compileRule for Auth0', () => {
+  it('scopes the pattern to the Auth0 source and "Auth0 log", with type and where inside detail.data', () => {
+    // Prepare
+    const where = {
+      connection: ['Username-Password-Authentication'],
+      details: { error: { message: [{ exists: true }] } },
+    };
+
+    // Act
+    const compiled = compileRule(
+      auth0Rule({ subject: '{title} ({eventType})' }, { eventType: ['fp', 'gd_*'], where }),
+      BOTH,
+    );
+
+    // Assess
+    expect(compiled).toEqual({
+      id: 'auth0-wrong-password',
+      title: 'Auth0 wrong password',
+      severity: 'info',
+      description: 'A login failed with a wrong password.',
+      runbook: 'Nothing to do unless it repeats.',
+      subject: '{title} ({eventType})',
+      source: 'auth0',
+      pattern: {
+        source: [AUTH0_SOURCE],
+        'detail-type': ['Auth0 log'],
+        detail: {
+          data: {
+            connection: ['Username-Password-Authentication'],
+            details: { error: { message: [{ exists: true }] } },
+            type: ['fp', { prefix: 'gd_' }],
+          },
+        },
+      },
+    });
+  });
+
+  it('matches the Auth0 log, and not the same log from another tenant, another detail-type or another type', () => {
+    // Prepare
+    const compiled = compileRules([auth0Rule({}, { eventType: ['fp', 'gd_*'] })], BOTH);
+
+    // Act
+    const ids = (envelope: unknown) => matchingRules(compiled, envelope).map((r) => r.id);
+
+    // Assess
+    expect(ids(auth0Envelope({}))).toEqual(['auth0-wrong-password']);
+    expect(ids(auth0Envelope({ type: 'gd_auth_failed' }))).toEqual(['auth0-wrong-password']);
+    expect(ids(auth0Envelope({}, 'aws.partner/auth0.com/other-tenant-1/auth0.logs'))).toEqual([]);
+    expect(ids({ ...auth0Envelope({}), 'detail-type': 'SystemLog' })).toEqual([]);
+    expect(ids(auth0Envelope({ type: 'fu' }))).toEqual([]);
+    expect(ids(auth0Envelope({ type: 'sgd_x' }))).toEqual([]);
+  });
+
+  it("compiles for the HTTP sink's own source name too", () => {
+    // Act
+    const [compiled] = compileRules([auth0Rule()], { auth0: 'olp.auth0/acme-prod' });
+
+    // Assess
+    expect(compiled?.pattern.source).toEqual(['olp.auth0/acme-prod']);
+    expect(matchingRules(compiled ? [compiled] : [], auth0Envelope({}, 'olp.auth0/acme-prod'))).toHaveLength(1);
+  });
+
+  it('refuses an Auth0 rule without an Auth0 source name, and a bad Auth0 source name', () => {
+    expect(() => compileRule(auth0Rule(), SOURCE)).toThrow(
+      'rule auth0-wrong-password: an Auth0 rule needs the Auth0 event source name, and none was given',
+    );
+    expect(() => compileRule(auth0Rule(), { auth0: 'aws.partner/okta.com/acme/okta-logs' })).toThrow(
+      /rule auth0-wrong-password: Auth0 event source name "aws\.partner\/okta\.com\/acme\/okta-logs" must be an Auth0 partner event source/,
+    );
+    expect(() => compileRule(rule(), { auth0: AUTH0_SOURCE })).toThrow(
+      'rule admin-app-access: an Okta rule needs the Okta event source name, and none was given',
+    );
+  });
+
+  it('refuses type inside where even when the schema was bypassed, and a pattern EventBridge would refuse', () => {
+    expect(() => compileRule(auth0Rule({}, { where: { type: ['fu'] } }), BOTH)).toThrow(
+      'match.where must not hold type; list Auth0 log type codes in match.eventType',
+    );
+    expect(() => compileRule(auth0Rule({}, { where: { ip: [{ cidr: 'not-a-cidr' }] } }), BOTH)).toThrow(
+      /rule auth0-wrong-password: invalid event pattern: /,
+    );
+  });
+});
+
+describe('compileRules with two sources', () => {
+  const rules = [rule({ id: 'okta-one' }), auth0Rule({ id: 'auth0-one' }), rule({ id: 'okta-two' })];
+
+  it('compiles the rules of every named source, in rule order', () => {
+    // Act
+    const compiled = compileRules(rules, BOTH);
+
+    // Assess
+    expect(compiled.map((r) => [r.id, r.source])).toEqual([
+      ['okta-one', 'okta'],
+      ['auth0-one', 'auth0'],
+      ['okta-two', 'okta'],
+    ]);
+  });
+
+  it('skips, not fails, the rules of a source without a name: Auth0 rules for a bare Okta name, and vice versa', () => {
+    // Act
+    const bare = compileRules(rules, SOURCE);
+    const oktaOnly = compileRules(rules, { okta: SOURCE });
+    const auth0Only = compileRules(rules, { auth0: AUTH0_SOURCE });
+
+    // Assess
+    expect(bare.map((r) => r.id)).toEqual(['okta-one', 'okta-two']);
+    expect(oktaOnly).toEqual(bare);
+    expect(auth0Only.map((r) => r.id)).toEqual(['auth0-one']);
+  });
+
+  it('refuses to compile for no source at all', () => {
+    expect(() => compileRules(rules, {})).toThrow(
+      'compileRules needs the event source name of at least one log source',
+    );
+  });
+
+  it(`counts only the rules it deploys against the ${MAX_ALERT_RULES}-rule cap`, () => {
+    // Prepare
+    const many = [
+      ...Array.from({ length: MAX_ALERT_RULES }, (_, i) => rule({ id: `okta-${i}` })),
+      auth0Rule({ id: 'auth0-extra' }),
+    ];
+
+    // Act
+    const oktaOnly = () => compileRules(many, SOURCE);
+    const both = () => compileRules(many, BOTH);
+
+    // Assess
+    expect(oktaOnly()).toHaveLength(MAX_ALERT_RULES);
+    expect(both).toThrow(TooManyAlertRulesError);
+    expect(both).toThrow(/^251 alert rules; at most 250 fit/);
   });
 });

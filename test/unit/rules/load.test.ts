@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DuplicateRuleIdError, RuleValidationError } from '../../../lib/rules/errors.ts';
 import { DEFAULT_PACK_DIR, loadRuleDirectory, loadRules, parseRules } from '../../../lib/rules/load.ts';
+import { unknownAuth0LogTypes } from '../../../lib/rules/schema.ts';
 
 const VALID_RULE = `
   - id: api-token-created
@@ -54,9 +55,10 @@ describe('parseRules', () => {
     expect(rule).toMatchObject({
       id: 'api-token-created',
       severity: 'high',
-      source: 'rules/tokens.yaml',
+      file: 'rules/tokens.yaml',
       match: { eventType: ['system.api_token.create'] },
     });
+    expect(rule?.source).toBeUndefined();
     expect(rule?.runbook).toContain('2. Revoke it');
   });
 
@@ -156,6 +158,144 @@ describe('parseRules', () => {
   });
 });
 
+/** An Auth0 rule file with one rule whose `field: value` lines replace or extend a valid Auth0 rule's. */
+const auth0RuleFile = (overrides: Record<string, string> = {}): string =>
+  ruleFile({
+    id: 'auth0-wrong-password',
+    source: 'auth0',
+    title: 'Auth0 wrong password',
+    description: 'A login failed with a wrong password.',
+    match: '{ eventType: [fp] }',
+    ...overrides,
+  });
+
+describe('parseRules for Auth0 rules', () => {
+  it('reads an Auth0 rule, its source, type codes, prefix globs and conditions on the log data', () => {
+    // Prepare
+    const text = auth0RuleFile({
+      subject: "'{title} ({eventType})'",
+      match: "{ eventType: [fp, 'gd_*'], where: { details: { request: { path: [{ prefix: /api/v2/ }] } } } }",
+    });
+
+    // Act
+    const [rule] = parseRules(text, 'rules/auth0.yaml');
+
+    // Assess
+    expect(rule).toMatchObject({
+      id: 'auth0-wrong-password',
+      source: 'auth0',
+      subject: '{title} ({eventType})',
+      file: 'rules/auth0.yaml',
+      match: { eventType: ['fp', 'gd_*'], where: { details: { request: { path: [{ prefix: '/api/v2/' }] } } } },
+    });
+  });
+
+  it('reads `source: okta` as an Okta rule, as if it were left out', () => {
+    // Act
+    const [rule] = parseRules(ruleFile({ source: 'okta' }), 'rules/okta.yaml');
+
+    // Assess
+    expect(rule).toMatchObject({ source: 'okta', match: { eventType: ['system.api_token.create'] } });
+  });
+
+  it.each([
+    { name: 'an unknown source', text: ruleFile({ source: 'azure' }), path: 'source', reason: 'one of okta, auth0' },
+    {
+      name: 'an Okta event type in an Auth0 rule',
+      text: auth0RuleFile({ match: '{ eventType: [user.session.start] }' }),
+      path: 'match.eventType.0',
+      reason: 'is a dotted Okta event type; an Auth0 rule lists Auth0 log type codes',
+    },
+    {
+      name: 'an Auth0 type code in an Okta rule',
+      text: ruleFile({ match: '{ eventType: [fp] }' }),
+      path: 'match.eventType.0',
+      reason: 'need `source: auth0`',
+    },
+    {
+      name: 'a code in upper case',
+      text: auth0RuleFile({ match: '{ eventType: [FP] }' }),
+      path: 'match.eventType.0',
+      reason: 'must be an Auth0 log type code',
+    },
+    {
+      name: 'a glob that is not a prefix',
+      text: auth0RuleFile({ match: "{ eventType: ['gd_*_failed'] }" }),
+      path: 'match.eventType.0',
+      reason: 'a prefix glob ending in one `*`',
+    },
+    {
+      name: 'a glob that matches every type',
+      text: auth0RuleFile({ match: "{ eventType: ['*'] }" }),
+      path: 'match.eventType.0',
+      reason: 'matches every log type',
+    },
+    {
+      name: 'no type codes',
+      text: auth0RuleFile({ match: '{ eventType: [] }' }),
+      path: 'match.eventType',
+      reason: 'at least one Auth0 log type code',
+    },
+    {
+      name: 'type inside where',
+      text: auth0RuleFile({ match: '{ eventType: [fp], where: { type: [fu] } }' }),
+      path: 'match.where',
+      reason: 'must not hold `type`',
+    },
+    {
+      name: 'a where fragment EventBridge would refuse, located inside the log data',
+      text: auth0RuleFile({ match: '{ eventType: [sapi], where: { details: { request: { method: delete } } } }' }),
+      path: 'match.where.details.request.method',
+      reason: 'array',
+    },
+    {
+      name: 'an Okta-only subject placeholder',
+      text: auth0RuleFile({ subject: "'Wrong password for {actor}'" }),
+      path: 'subject',
+      reason: 'placeholder {actor} is filled from Okta System Log fields',
+    },
+    {
+      name: 'an unknown subject placeholder',
+      text: auth0RuleFile({ subject: "'Wrong password for {user}'" }),
+      path: 'subject',
+      reason: 'unknown placeholder {user}; use one of {title}, {eventType}, {severity}',
+    },
+    { name: 'a misspelt field', text: auth0RuleFile({ sevrity: 'high' }), path: '(rule)', reason: 'sevrity' },
+  ])('refuses $name, naming file, rule, field and reason', ({ text, path, reason }) => {
+    // Act
+    const error = validationError(text);
+
+    // Assess
+    expect(error.file).toBe('rules/custom.yaml');
+    expect(error.rule).toMatch(/#0/);
+    expect(error.issues.map((issue) => issue.path)).toContain(path);
+    expect(error.message).toContain(`${path}: `);
+    expect(error.message).toContain(reason);
+  });
+});
+
+describe('unknownAuth0LogTypes', () => {
+  it('points out codes and prefixes Auth0 does not document, and nothing for Okta rules', () => {
+    // Prepare
+    const [auth0] = parseRules(
+      auth0RuleFile({ match: "{ eventType: [fp, fpp, 'gd_*', 'gdx_*', limit_mu] }" }),
+      'a.yaml',
+    );
+    const [okta] = parseRules(ruleFile(), 'o.yaml');
+
+    // Act
+    const unknown = auth0 === undefined ? [] : unknownAuth0LogTypes(auth0);
+
+    // Assess
+    expect(unknown).toEqual(['fpp', 'gdx_*']);
+    expect(okta === undefined ? ['missing'] : unknownAuth0LogTypes(okta)).toEqual([]);
+  });
+
+  it('finds nothing unknown in the default pack', () => {
+    expect(loadRules().flatMap(unknownAuth0LogTypes)).toEqual([]);
+  });
+});
+
 describe('loadRules', () => {
   let dir: string;
 
@@ -174,7 +314,7 @@ describe('loadRules', () => {
     // Assess
     expect(rules.length).toBeGreaterThanOrEqual(15);
     expect(new Set(rules.map((rule) => rule.id)).size).toBe(rules.length);
-    expect(rules.every((rule) => rule.source.startsWith(DEFAULT_PACK_DIR))).toBe(true);
+    expect(rules.every((rule) => rule.file.startsWith(DEFAULT_PACK_DIR))).toBe(true);
   });
 
   it('adds the user directory after the pack, reading .yaml and .yml only', () => {
@@ -188,7 +328,7 @@ describe('loadRules', () => {
     const rules = loadRules({ userDir: dir });
 
     // Assess
-    expect(rules.slice(-2).map((rule) => [rule.id, rule.source])).toEqual([
+    expect(rules.slice(-2).map((rule) => [rule.id, rule.file])).toEqual([
       ['first', join(dir, 'a.yaml')],
       ['second', join(dir, 'b.yml')],
     ]);

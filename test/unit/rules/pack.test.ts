@@ -6,8 +6,12 @@ import { OktaEnvelope, OktaEventCore } from '../../../lambdas/shared/okta-event.
 import { matchesPattern } from '../../../lib/pattern/index.ts';
 import { compileRules } from '../../../lib/rules/compile.ts';
 import { loadRules } from '../../../lib/rules/load.ts';
+import { ruleSourceOf } from '../../../lib/rules/schema.ts';
 
-/** Recorded-style events for one default rule: some it must alert on, some close calls it must leave alone. */
+/**
+ * Recorded-style events for one default Okta rule: some it must alert on, some close calls it must leave alone. The
+ * Auth0 rules have their own cases (auth0-pack.test.ts).
+ */
 interface RuleCase {
   readonly ruleId: string;
   readonly matches: readonly { why: string; envelope: Record<string, unknown> }[];
@@ -20,8 +24,9 @@ const SOURCE = 'aws.partner/okta.com/acme/okta-logs';
 const cases: RuleCase[] = readdirSync(CASES_DIR)
   .filter((name) => name.endsWith('.json'))
   .map((name) => JSON.parse(readFileSync(new URL(name, CASES_DIR), 'utf8')));
-const rules = loadRules();
-const compiled = new Map(compileRules(rules, SOURCE).map((rule) => [rule.id, rule]));
+const rules = loadRules().filter((rule) => ruleSourceOf(rule) === 'okta');
+// The bare Okta source name, as before Auth0: the Auth0 rules of the pack are skipped.
+const compiled = new Map(compileRules(loadRules(), SOURCE).map((rule) => [rule.id, rule]));
 
 const ruleOf = (id: string) => {
   const rule = compiled.get(id);
@@ -32,7 +37,13 @@ const ruleOf = (id: string) => {
 const matchRows = cases.flatMap((c) => c.matches.map((m) => ({ ruleId: c.ruleId, ...m })));
 const nearMissRows = cases.flatMap((c) => c.nearMisses.map((m) => ({ ruleId: c.ruleId, ...m })));
 
-describe('default rule pack', () => {
+describe('default rule pack (Okta)', () => {
+  it('compiles only the Okta rules for a bare Okta source name', () => {
+    // Assess
+    expect([...compiled.keys()].sort()).toEqual(rules.map((rule) => rule.id).sort());
+    expect([...compiled.values()].every((rule) => rule.source === 'okta')).toBe(true);
+  });
+
   it('has one case file per rule, each with at least one match and one near miss', () => {
     // Prepare
     const files = readdirSync(CASES_DIR).map((name) => basename(name, '.json'));
