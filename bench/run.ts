@@ -393,7 +393,16 @@ const main = async () => {
     for (const raw of raws) {
       const parsed = parseEnvelope(raw, {}, now);
       if (parsed.ok)
-        stagedEventItem(stageEvent(parsed.event, parsed.body, SETTINGS, now, Number.NEGATIVE_INFINITY, parsed.content));
+        stagedEventItem(
+          stageEvent(
+            { uuid: parsed.event.id, published: parsed.event.published },
+            parsed.body,
+            SETTINGS,
+            now,
+            Number.NEGATIVE_INFINITY,
+            parsed.content,
+          ),
+        );
     }
   });
   const details = raws.map((raw) => (JSON.parse(raw) as { detail: unknown }).detail);

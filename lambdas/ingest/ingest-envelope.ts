@@ -1,5 +1,6 @@
 import { JsonTooDeepError } from '../shared/canonical-json.ts';
-import { describeIssues, OktaEnvelope, OktaEventCore, type SourcePin, sourcePinIssue } from '../shared/okta-event.ts';
+import { type EventIdentity, type LogSource, OKTA } from '../shared/log-sources.ts';
+import { describeIssues, type SourcePin, sourcePinIssue } from '../shared/okta-event.ts';
 import type { ArchiveStore, EventStager } from '../shared/ports.ts';
 import { type QuarantineOrigin, quarantine } from '../shared/quarantine.ts';
 import { type EventOrigin, type StagedEvent, type StagingSettings, stageEvent } from '../shared/staged-event.ts';
@@ -24,12 +25,14 @@ export interface IngestDeps {
   readonly newToken: () => string;
   /** Which envelopes are accepted; deployed, the configured source and the stack's account. */
   readonly pin: SourcePin;
+  /** The kind of log this ingest takes (Okta System Log events unless said otherwise). */
+  readonly source?: LogSource;
 }
 
 export type IngestOrigin = QuarantineOrigin;
 
 type Parsed =
-  | { readonly ok: true; readonly event: OktaEventCore; readonly body: string; readonly content: unknown }
+  | { readonly ok: true; readonly event: EventIdentity; readonly body: string; readonly content: unknown }
   | { readonly ok: false; readonly reason: string };
 
 /**
@@ -39,18 +42,18 @@ type Parsed =
 export const MAX_CLOCK_SKEW_MS = 60 * 60 * 1000;
 
 /** Validation, pure: the raw EventBridge event in, the event and its text as received, or the reason to reject. */
-export const parseEnvelope = (raw: string, pin: SourcePin, wallClock: number): Parsed => {
+export const parseEnvelope = (raw: string, pin: SourcePin, wallClock: number, source: LogSource = OKTA): Parsed => {
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch (error) {
     return { ok: false, reason: `not JSON: ${(error as Error).message}` };
   }
-  const envelope = OktaEnvelope.safeParse(json);
+  const envelope = source.envelope.safeParse(json);
   if (!envelope.success)
-    return { ok: false, reason: `not an Okta EventBridge event: ${describeIssues(envelope.error)}` };
+    return { ok: false, reason: `not an ${source.label} EventBridge event: ${describeIssues(envelope.error)}` };
   const pinned = sourcePinIssue(envelope.data, pin);
-  if (pinned !== undefined) return { ok: false, reason: `not from the pinned Okta event source: ${pinned}` };
+  if (pinned !== undefined) return { ok: false, reason: `not from the pinned ${source.label} event source: ${pinned}` };
   // Validated on the parsed value, archived as text: with a key given twice the two could differ.
   try {
     if (hasDuplicateKeys(raw, json)) {
@@ -58,21 +61,22 @@ export const parseEnvelope = (raw: string, pin: SourcePin, wallClock: number): P
     }
   } catch (error) {
     if (error instanceof JsonTooDeepError)
-      return { ok: false, reason: `not an Okta EventBridge event: ${error.message}` };
+      return { ok: false, reason: `not an ${source.label} EventBridge event: ${error.message}` };
     throw error;
   }
-  const event = OktaEventCore.safeParse(envelope.data.detail);
-  if (!event.success)
-    return { ok: false, reason: `invalid System Log event in detail: ${describeIssues(event.error)}` };
-  if (Date.parse(event.data.published) > wallClock + MAX_CLOCK_SKEW_MS) {
+  const identified = source.identify(envelope.data.detail);
+  if (!identified.ok) return identified;
+  const event = identified.event;
+  if (Date.parse(event.published) > wallClock + MAX_CLOCK_SKEW_MS) {
     return {
       ok: false,
-      reason: `invalid System Log event in detail: published: ${event.data.published} is in the future`,
+      reason: `invalid ${source.eventName} in detail: ${source.timeField}: ${event.published} is in the future`,
     };
   }
   const body = rawDetail(raw);
-  if (body === undefined) return { ok: false, reason: 'not an Okta EventBridge event: detail: must be an object' };
-  return { ok: true, event: event.data, body, content: envelope.data.detail };
+  if (body === undefined)
+    return { ok: false, reason: `not an ${source.label} EventBridge event: detail: must be an object` };
+  return { ok: true, event, body, content: envelope.data.detail };
 };
 
 /**
@@ -90,13 +94,14 @@ export const ingestEnvelope = async (
   delivery: EventOrigin = 'stream',
 ): Promise<IngestOutcome> => {
   const now = deps.now();
-  const parsed = parseEnvelope(raw, deps.pin, now);
+  const parsed = parseEnvelope(raw, deps.pin, now, deps.source);
   if (!parsed.ok) {
     const key = await quarantine(deps.quarantine, { reason: parsed.reason, origin, raw }, now);
     return { kind: 'quarantined', reason: parsed.reason, key };
   }
   const closedBefore = (await deps.closedBefore()) ?? Number.NEGATIVE_INFINITY;
-  const event = stageEvent(parsed.event, parsed.body, settings, now, closedBefore, parsed.content, delivery);
+  const identity = { uuid: parsed.event.id, published: parsed.event.published };
+  const event = stageEvent(identity, parsed.body, settings, now, closedBefore, parsed.content, delivery);
   if (event.late) {
     await deps.events.putLateMarker({
       publishedMs: event.publishedMs,

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { OKTA_DETAIL_TYPE } from './okta-event.ts';
+import { type LogSource, OKTA } from './log-sources.ts';
 
 /**
- * The EventBridge envelope Okta Log Streaming would have sent for a System Log event read from the System Log API:
- * for the events the stream never delivered (the watchdog's and `olp audit --fill`'s backfill) and for raw events fed
- * to `olp local`. Built, not forged: only the stack's own watchdog and operator role may put it on the ingest queue,
+ * The EventBridge envelope a log stream would have sent for an event that came without one: a System Log event read
+ * from the System Log API (the watchdog's and `olp audit --fill`'s backfill), a raw event fed to `olp local`, an Auth0
+ * log received by the HTTP sink. Built, not forged: only the stack's own watchdog and operator role may put it on the ingest queue,
  * and it names the pinned source and account like a delivered one.
  */
 
@@ -42,17 +42,24 @@ export function envelopeTimeOf(published: unknown): string {
   return Number.isFinite(millis) ? `${new Date(millis).toISOString().slice(0, 19)}Z` : published;
 }
 
-/** The envelope's fields around an event (everything but `detail`), in EventBridge's order. */
-export const envelopeFields = (event: Readonly<Record<string, unknown>>, origin: EnvelopeOrigin) => ({
-  version: '0',
-  id: envelopeIdOf(event.uuid),
-  'detail-type': OKTA_DETAIL_TYPE,
-  source: origin.source,
-  account: origin.account,
-  time: envelopeTimeOf(event.published),
-  region: origin.region,
-  resources: [] as string[],
-});
+/** The envelope's fields around an event of `kind` (everything but `detail`), in EventBridge's order. */
+export const envelopeFields = (
+  event: Readonly<Record<string, unknown>>,
+  origin: EnvelopeOrigin,
+  kind: LogSource = OKTA,
+) => {
+  const claimed = kind.claimedIdentity(event);
+  return {
+    version: '0',
+    id: envelopeIdOf(claimed.id),
+    'detail-type': kind.detailType,
+    source: origin.source,
+    account: origin.account,
+    time: envelopeTimeOf(claimed.published),
+    region: origin.region,
+    resources: [] as string[],
+  };
+};
 
 /**
  * The envelope's text with the event's own text as `detail`: never re-serialised, so every digit and key of the event
@@ -62,4 +69,5 @@ export const envelopeText = (
   event: Readonly<Record<string, unknown>>,
   eventText: string,
   origin: EnvelopeOrigin,
-): string => `${JSON.stringify(envelopeFields(event, origin)).slice(0, -1)},"detail":${eventText.trim()}}`;
+  kind: LogSource = OKTA,
+): string => `${JSON.stringify(envelopeFields(event, origin, kind)).slice(0, -1)},"detail":${eventText.trim()}}`;
