@@ -151,7 +151,7 @@ interface SubjectValues {
 }
 
 /** The subject; every value from the event arrives escaped, so a line break shows as `\n`, not as a space. */
-function subjectOf(rule: AlertRuleSummary, event: SubjectValues): string {
+function subjectOf(rule: AlertRuleSummary, event: SubjectValues, sourceLabel: string): string {
   // Typed by the schema's placeholder list, so a placeholder the schema accepts always has a value here.
   const values: Record<SubjectPlaceholder, string> = {
     title: rule.title,
@@ -169,7 +169,7 @@ function subjectOf(rule: AlertRuleSummary, event: SubjectValues): string {
       : rule.subject.replace(PLACEHOLDER, (whole, name: string) =>
           Object.hasOwn(values, name) ? values[name as SubjectPlaceholder] : whole,
         );
-  return sanitizeSubject(`[${rule.severity.toUpperCase()}] Okta: ${body}`);
+  return sanitizeSubject(`[${rule.severity.toUpperCase()}] ${sourceLabel}: ${body}`);
 }
 
 const utf8 = new TextEncoder();
@@ -195,6 +195,8 @@ function eventExcerpt(pretty: string | undefined, uuid: string): string {
 export interface FormatOptions {
   /** When the pipeline raised the alert (ISO-8601); shown so readers can see the delay after `published`. */
   readonly raisedAt?: string;
+  /** The log source the event came from, as the subject names it. @default 'Okta' */
+  readonly sourceLabel?: string;
 }
 
 /**
@@ -229,6 +231,7 @@ export function formatAlert(rule: AlertRuleSummary, event: OktaEventCore, option
       outcome: outcomeResult,
       ip,
     },
+    options.sourceLabel ?? 'Okta',
   );
 
   const hidden = allTargets.length - MAX_TEXT_TARGETS;

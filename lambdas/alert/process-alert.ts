@@ -1,5 +1,6 @@
 import { AlertQueueMessage } from '../shared/alert-message.ts';
-import { describeIssues, OktaEventCore, type SourcePin, sourcePinIssue } from '../shared/okta-event.ts';
+import { type LogSource, sourceOfEnvelope } from '../shared/log-sources.ts';
+import { describeIssues, type OktaEventCore, type SourcePin, sourcePinIssue } from '../shared/okta-event.ts';
 import type { ArchiveStore } from '../shared/ports.ts';
 import { quarantine } from '../shared/quarantine.ts';
 import { type FormattedAlert, formatAlert } from './format-alert.ts';
@@ -62,27 +63,31 @@ export function parseAlertQueueMessage(body: string): AlertQueueMessage {
   return message.data;
 }
 
-/** Runs the core schema as a type guard: the detail keeps its own object (and key order), zod's copy is dropped. */
-const isOktaEventCore = (detail: unknown): detail is OktaEventCore => OktaEventCore.safeParse(detail).success;
-
 /**
- * The event of a message whose envelope comes from the pinned source and whose detail has a valid core. The detail
- * object itself, not zod's copy (which moves the core fields first): the alert shows the event as it was received.
- * Reasons name fields and what was expected, never a value the sender chose (they reach logs and terminals).
+ * The event of a message whose envelope is one of a log source's, from the pinned source, with a valid core; as the
+ * formatter reads it (the source's alert view: System Log field names, the event's own fields beside them). The
+ * detail object itself, not zod's copy: the alert shows the event as it was received. Reasons name fields and what
+ * was expected, never a value the sender chose (they reach logs and terminals).
  */
-function checkedEvent(message: AlertQueueMessage, pin: SourcePin): OktaEventCore {
-  const pinIssue = sourcePinIssue(message.event, pin);
+function checkedEvent(message: AlertQueueMessage, pin: SourcePin): { event: OktaEventCore; source: LogSource } {
+  const source = sourceOfEnvelope(message.event);
+  if (source === undefined) {
+    throw new InvalidAlertMessageError(
+      'not from a known log source: detail-type and source must be those of an Okta or Auth0 log stream',
+    );
+  }
+  const envelope = source.envelope.safeParse(message.event);
+  if (!envelope.success) {
+    throw new InvalidAlertMessageError(`not an ${source.label} EventBridge event: ${describeIssues(envelope.error)}`);
+  }
+  const pinIssue = sourcePinIssue(envelope.data, pin);
   if (pinIssue !== undefined) {
     throw new InvalidAlertMessageError(`not from the pinned source: ${pinIssue}`);
   }
   const { detail } = message.event;
-  if (!isOktaEventCore(detail)) {
-    const { error } = OktaEventCore.safeParse(detail);
-    throw new InvalidAlertMessageError(
-      `invalid System Log event in detail: ${error === undefined ? '(event): invalid' : describeIssues(error)}`,
-    );
-  }
-  return detail;
+  const identified = source.identify(detail);
+  if (!identified.ok) throw new InvalidAlertMessageError(identified.reason);
+  return { event: source.alertView(detail as Record<string, unknown>, identified.event), source };
 }
 
 type Raising = Pick<AlertDependencies, 'claims' | 'publisher' | 'now'>;
@@ -98,10 +103,11 @@ type Raising = Pick<AlertDependencies, 'claims' | 'publisher' | 'now'>;
 async function raiseAlert(
   rule: AlertQueueMessage['rule'],
   event: OktaEventCore,
+  source: LogSource,
   deps: Raising,
 ): Promise<'published' | 'duplicate'> {
   // Formatting first: a formatting bug must not leave a claim without an alert behind.
-  const alert = formatAlert(rule, event, { raisedAt: new Date(deps.now()).toISOString() });
+  const alert = formatAlert(rule, event, { raisedAt: new Date(deps.now()).toISOString(), sourceLabel: source.label });
 
   if (!(await deps.claims.claim(rule.id, event.uuid))) return 'duplicate';
   try {
@@ -133,15 +139,16 @@ export async function handleAlertMessage(
 ): Promise<AlertOutcome> {
   let message: AlertQueueMessage;
   let event: OktaEventCore;
+  let source: LogSource;
   try {
     message = parseAlertQueueMessage(body);
-    event = checkedEvent(message, deps.pin);
+    ({ event, source } = checkedEvent(message, deps.pin));
   } catch (error) {
     if (!(error instanceof InvalidAlertMessageError)) throw error;
     const origin = { id: `alert-${messageId}`, queue: 'alert', messageId };
     const key = await quarantine(deps.quarantine, { reason: error.message, origin, raw: body }, deps.now());
     return { kind: 'rejected', reason: error.message, key };
   }
-  const kind = await raiseAlert(message.rule, event, deps);
+  const kind = await raiseAlert(message.rule, event, source, deps);
   return { kind, ruleId: message.rule.id, uuid: event.uuid };
 }

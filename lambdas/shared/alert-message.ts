@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { SEVERITIES } from '../../lib/rules/types.ts';
-import { OktaEnvelope } from './okta-event.ts';
 
 /**
  * The body of one message on the alert queue: the rule that matched and the EventBridge event it matched.
@@ -15,6 +14,7 @@ export const AlertQueueMessage = z.object({
     runbook: z.string(),
     subject: z.string().min(1).optional(),
   }),
-  event: OktaEnvelope,
+  /** An EventBridge event of one of the log sources (lambdas/shared/log-sources.ts), checked there in full. */
+  event: z.looseObject({ 'detail-type': z.string(), source: z.string(), account: z.string(), detail: z.unknown() }),
 });
 export type AlertQueueMessage = z.infer<typeof AlertQueueMessage>;

@@ -67,8 +67,8 @@ export type OktaEnvelope = z.infer<typeof OktaEnvelope>;
  * account; locally, the source given with `--event-source-name`, else any Okta source (and any account).
  */
 export interface SourcePin {
-  /** The one `source` accepted; any `aws.partner/okta.com/...` source when absent. */
-  readonly source?: string;
+  /** The `source` accepted (one, or one of several: the Okta and Auth0 sources); any of the kind when absent. */
+  readonly source?: string | readonly string[];
   /** The one `account` accepted; any when absent. */
   readonly account?: string;
 }
@@ -81,7 +81,10 @@ export const sourcePinIssue = (
   envelope: Pick<OktaEnvelope, 'source' | 'account'>,
   pin: SourcePin,
 ): string | undefined => {
-  if (pin.source !== undefined && envelope.source !== pin.source) return `source: must be ${pin.source}`;
+  if (pin.source !== undefined) {
+    const accepted: readonly string[] = typeof pin.source === 'string' ? [pin.source] : pin.source;
+    if (!accepted.includes(envelope.source)) return `source: must be ${accepted.join(' or ')}`;
+  }
   if (pin.account !== undefined && envelope.account !== pin.account) return `account: must be ${pin.account}`;
   return undefined;
 };

@@ -308,7 +308,7 @@ describe('alert Lambda against DynamoDB and SNS stand-ins', () => {
       },
       expect.objectContaining({ reason: `not from the pinned source: account: must be ${ACCOUNT}`, raw: forged[1] }),
       expect.objectContaining({
-        reason: expect.stringContaining('not an alert-queue message: event.detail-type:'),
+        reason: expect.stringContaining('not from a known log source: detail-type and source'),
         raw: forged[2],
       }),
     ]);
