@@ -3,6 +3,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { arrayElements } from '../../lambdas/ingest/raw-detail.ts';
+import { LOG_SOURCES, type LogSource, OKTA } from '../../lambdas/shared/log-sources.ts';
 import { type EnvelopeOrigin, envelopeFields, envelopeText } from '../../lambdas/shared/system-log-envelope.ts';
 
 /**
@@ -65,30 +66,37 @@ const kindOf = (value: unknown): string => (value === null ? 'null' : Array.isAr
 const isEnvelope = (record: Record<string, unknown>): record is Record<string, unknown> & OktaEnvelopeLike =>
   ENVELOPE_FIELDS.every((field) => Object.hasOwn(record, field));
 
-const isRawEvent = (record: Record<string, unknown>): boolean =>
-  EVENT_FIELDS.every((field) => Object.hasOwn(record, field)) && !Object.hasOwn(record, 'detail');
+/** The partner event source given to bare Auth0 logs (`{"log_id", "data"}`), as an Auth0 log stream would name it. */
+export const DEFAULT_AUTH0_SOURCE = 'aws.partner/auth0.com/local/auth0.logs';
+
+/** The log source a bare record (no envelope) belongs to, if any: a System Log event or an Auth0 log. */
+const bareKind = (record: Record<string, unknown>): LogSource | undefined =>
+  LOG_SOURCES.find((source) => source.isBareEvent(record));
 
 /**
  * Decides what one parsed record is: an EventBridge envelope (kept as is), a raw System Log event (wrapped in the
- * envelope Okta Log Streaming would send from `eventSource`), or neither (the reason).
+ * envelope Okta Log Streaming would send from `eventSource`), a bare Auth0 log (wrapped as an Auth0 log stream would
+ * send it, from DEFAULT_AUTH0_SOURCE), or neither (the reason).
  */
 export function toEnvelope(record: unknown, eventSource: string): { envelope: OktaEnvelopeLike } | { error: string } {
   if (!isObject(record)) {
-    return { error: `not an event: a JSON ${kindOf(record)}, expected an EventBridge envelope or a System Log event` };
+    return {
+      error: `not an event: a JSON ${kindOf(record)}, expected an EventBridge envelope, a System Log event or an Auth0 log`,
+    };
   }
   if (isEnvelope(record)) return { envelope: record };
-  if (isRawEvent(record)) {
-    return {
-      envelope: { ...envelopeFields(record, localOrigin(eventSource)), detail: record },
-    };
+  const kind = bareKind(record);
+  if (kind !== undefined) {
+    const origin = localOrigin(kind === OKTA ? eventSource : DEFAULT_AUTH0_SOURCE);
+    return { envelope: { ...envelopeFields(record, origin, kind), detail: record } };
   }
   const missing = (fields: readonly string[]): string =>
     fields.filter((field) => !Object.hasOwn(record, field)).join(', ');
   const asEvent = missing(EVENT_FIELDS);
   return {
     error:
-      `not an event: neither an EventBridge envelope (missing ${missing(ENVELOPE_FIELDS)}) nor a System Log event ` +
-      `(${asEvent === '' ? 'it has a detail field' : `missing ${asEvent}`})`,
+      `not an event: neither an EventBridge envelope (missing ${missing(ENVELOPE_FIELDS)}), a System Log event ` +
+      `(${asEvent === '' ? 'it has a detail field' : `missing ${asEvent}`}) nor an Auth0 log (${missing(['log_id', 'data']) === '' ? 'it has a detail field' : `missing ${missing(['log_id', 'data'])}`})`,
   };
 }
 
@@ -112,10 +120,11 @@ function recordOfValue(line: number, value: unknown, raw: string, eventSource: s
 }
 
 /** The envelope's text: the record's own when it is one; else the built envelope with the event's text as `detail`. */
-const textOf = (envelope: OktaEnvelopeLike, record: unknown, raw: string): string =>
-  envelope === record
-    ? raw
-    : envelopeText(record as Record<string, unknown>, raw, localOrigin(String(envelope.source)));
+const textOf = (envelope: OktaEnvelopeLike, record: unknown, raw: string): string => {
+  if (envelope === record) return raw;
+  const event = record as Record<string, unknown>;
+  return envelopeText(event, raw, localOrigin(String(envelope.source)), bareKind(event) ?? OKTA);
+};
 
 const localOrigin = (source: string): EnvelopeOrigin => ({ source, account: LOCAL_ACCOUNT, region: LOCAL_REGION });
 

@@ -6,6 +6,7 @@ import { finished } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  DEFAULT_AUTH0_SOURCE,
   DEFAULT_EVENT_SOURCE,
   InputError,
   type InputRecord,
@@ -198,8 +199,8 @@ describe('readEventInput', () => {
       {
         line: 6,
         error:
-          'not an event: neither an EventBridge envelope (missing detail-type, detail, source) nor a System Log event ' +
-          '(missing uuid, published, eventType)',
+          'not an event: neither an EventBridge envelope (missing detail-type, detail, source), a System Log event ' +
+          '(missing uuid, published, eventType) nor an Auth0 log (missing log_id, data)',
       },
     ]);
     expect(records[2]?.raw).toBe('{"uuid": "0b6f2d3e-8a1c-11f0-9d2e-5b1f0c7a4e03", "published": ');
@@ -364,18 +365,38 @@ describe('toEnvelope', () => {
 
     // Assess
     expect(errors).toEqual([
-      { error: 'not an event: a JSON array, expected an EventBridge envelope or a System Log event' },
-      { error: 'not an event: a JSON string, expected an EventBridge envelope or a System Log event' },
+      { error: 'not an event: a JSON array, expected an EventBridge envelope, a System Log event or an Auth0 log' },
+      { error: 'not an event: a JSON string, expected an EventBridge envelope, a System Log event or an Auth0 log' },
       {
         error:
-          'not an event: neither an EventBridge envelope (missing source) nor a System Log event ' +
-          '(missing uuid, published, eventType)',
+          'not an event: neither an EventBridge envelope (missing source), a System Log event ' +
+          '(missing uuid, published, eventType) nor an Auth0 log (missing log_id, data)',
       },
       {
         error:
-          'not an event: neither an EventBridge envelope (missing detail-type, source) nor a System Log event ' +
-          '(it has a detail field)',
+          'not an event: neither an EventBridge envelope (missing detail-type, source), a System Log event ' +
+          '(it has a detail field) nor an Auth0 log (missing log_id, data)',
       },
     ]);
+  });
+});
+
+describe('Auth0 logs in local input', () => {
+  it('wraps a bare Auth0 log as an Auth0 log stream would send it, and keeps an Auth0 envelope as it is', () => {
+    const log = {
+      log_id: '900201',
+      data: { date: '2026-12-01T10:00:00.125Z', type: 'fp', description: 'Wrong password' },
+    };
+    const wrapped = toEnvelope(log, DEFAULT_EVENT_SOURCE);
+    expect(wrapped).toEqual({
+      envelope: expect.objectContaining({
+        'detail-type': 'Auth0 log',
+        source: DEFAULT_AUTH0_SOURCE,
+        time: '2026-12-01T10:00:00Z',
+        detail: log,
+      }),
+    });
+    const envelope = { 'detail-type': 'Auth0 log', source: 'aws.partner/auth0.com/acme/auth0.logs', detail: log };
+    expect(toEnvelope(envelope, DEFAULT_EVENT_SOURCE)).toEqual({ envelope });
   });
 });
