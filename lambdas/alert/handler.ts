@@ -20,6 +20,11 @@ const AlertEnv = z.object({
   ALERT_DEDUPE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** The one partner event source alerts are raised for (the stack's configured `eventSourceName`). */
   EVENT_SOURCE_NAME: z.string().startsWith(OKTA_SOURCE_PREFIX, `must start with ${OKTA_SOURCE_PREFIX}`),
+  /** The Auth0 sources alerts are raised for too, comma-separated (its partner event source, the HTTP sink's). */
+  AUTH0_SOURCE_NAMES: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').filter((name) => name !== '')),
   /** The stack's own account: envelopes naming another are quarantined. */
   EXPECTED_ACCOUNT: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
   /** Where rejected alert messages go, under `quarantine/`. */
@@ -36,7 +41,7 @@ const handleBatch = createAlertBatchHandler({
   }),
   publisher: createSnsAlertPublisher({ client: new SNSClient({}), topicArn: env.ALERT_TOPIC_ARN }),
   quarantine: new S3ArchiveStore(new S3Client({}), env.QUARANTINE_BUCKET_NAME),
-  pin: { source: env.EVENT_SOURCE_NAME, account: env.EXPECTED_ACCOUNT },
+  pin: { source: [env.EVENT_SOURCE_NAME, ...env.AUTH0_SOURCE_NAMES], account: env.EXPECTED_ACCOUNT },
   now: Date.now,
   logger,
   metrics,

@@ -10,7 +10,9 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { DynamoEventStore } from '../shared/dynamo-event-store.ts';
 import { readEnv } from '../shared/env.ts';
+import { sourceNamed } from '../shared/log-sources.ts';
 import { logger, metrics } from '../shared/powertools.ts';
+import { prefixedArchive } from '../shared/prefixed-archive.ts';
 import { S3ArchiveStore } from '../shared/s3-archive-store.ts';
 import { type EventOrigin, ORIGIN_ATTRIBUTE } from '../shared/staged-event.ts';
 import { StagingEnv, stagingSettings } from '../shared/staging-env.ts';
@@ -20,20 +22,28 @@ import { withStagingMemory } from './staging-memory.ts';
 
 const env = readEnv(
   StagingEnv.extend({
-    EVENT_SOURCE_NAME: z.string().startsWith('aws.partner/', 'must be a partner event source name'),
+    /** The kind of log this function ingests; each source has its own queue, function and events table. */
+    LOG_SOURCE: z.enum(['okta', 'auth0']).default('okta'),
+    /** The sources accepted, comma-separated: the partner event source, and for Auth0 the HTTP sink's. */
+    EVENT_SOURCE_NAME: z
+      .string()
+      .min(1)
+      .transform((value) => value.split(',')),
     EXPECTED_ACCOUNT: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
   }),
 );
+const source = sourceNamed(env.LOG_SOURCE);
 const settings = stagingSettings(env);
 const store = new DynamoEventStore(new DynamoDBClient({}), env.EVENTS_TABLE_NAME);
 const deps: IngestDeps = {
   // Lives as long as the warm Lambda: copies of an event in this batch or a later one cost no request.
   events: withStagingMemory(store),
   closedBefore: cachedClose(() => store.readClose(), Date.now),
-  quarantine: new S3ArchiveStore(new S3Client({}), env.ARCHIVE_BUCKET_NAME),
+  quarantine: prefixedArchive(new S3ArchiveStore(new S3Client({}), env.ARCHIVE_BUCKET_NAME), source.archivePrefix),
   now: Date.now,
   newToken: randomUUID,
   pin: { source: env.EVENT_SOURCE_NAME, account: env.EXPECTED_ACCOUNT },
+  source,
 };
 const processor = new BatchProcessor(EventType.SQS);
 
