@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { AUTH0_HTTP_SOURCE } from '../lambdas/shared/log-sources.ts';
 import { CONFIG_KEYS, ConfigError, type PipelineConfig, parseConfig } from '../lib/config.ts';
 import {
   compileRules,
@@ -20,7 +21,14 @@ const readInputs = () => {
   const context = Object.fromEntries(CONFIG_KEYS.map((key) => [key, app.node.tryGetContext(key)]));
   const config: PipelineConfig = parseConfig(context);
   const rules = loadRules(config.rulesDir === undefined ? {} : { userDir: config.rulesDir });
-  return { config, alertRules: compileRules(rules, config.eventSourceName) };
+  // Auth0 rules go on the Auth0 partner bus when there is one; the HTTP sink matches its own copy, compiled for the
+  // source it gives the logs it receives.
+  const auth0 = config.auth0EventSourceName ?? (config.auth0HttpSink ? AUTH0_HTTP_SOURCE : undefined);
+  return {
+    config,
+    alertRules: compileRules(rules, { okta: config.eventSourceName, auth0 }),
+    ...(config.auth0HttpSink ? { auth0HttpSinkRules: compileRules(rules, { auth0: AUTH0_HTTP_SOURCE }) } : {}),
+  };
 };
 
 const inputs = (() => {
@@ -35,7 +43,7 @@ const inputs = (() => {
 
 new OktaLogPipelineStack(app, 'OktaLogPipeline', {
   ...inputs,
-  description: 'Okta System Log stream to a deduplicated, ordered S3 archive and SNS alerts',
+  description: 'Okta (and Auth0) log streams to a deduplicated, ordered S3 archive and SNS alerts',
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
 

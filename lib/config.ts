@@ -28,6 +28,19 @@ const ROLE_ARN_RULE =
   'must be an IAM role ARN, path included, like arn:aws:iam::123456789012:role/okta-pipeline-operator: the one ' +
   'role allowed to send to the ingest and alert queues, to redrive their dead-letter queues';
 
+/**
+ * Auth0 names the partner event source of a log stream to EventBridge aws.partner/auth0.com/<tenant>-<id>/auth0.logs
+ * (the stream's `awsPartnerEventSource`); the event bus must be named exactly so.
+ */
+export const AUTH0_EVENT_SOURCE_NAME = /^aws\.partner\/auth0\.com\/[A-Za-z0-9._-]+-[A-Za-z0-9]+\/auth0\.logs$/;
+export const AUTH0_EVENT_SOURCE_RULE =
+  'must look like aws.partner/auth0.com/<tenant>-<id>/auth0.logs: the awsPartnerEventSource of the Auth0 log stream ' +
+  "to EventBridge, as `olp auth0 stream list` shows it (letters, digits, '.', '-', '_' in <tenant>-<id>)";
+const AUTH0_SECRET_NAME_RULE =
+  "must be the name of a Secrets Manager secret in the stack's account and region (letters, digits and /_+=.@-), " +
+  'like olp/auth0-http: it holds the exact Authorization header value the Auth0 HTTP log stream sends; the value ' +
+  'never enters the stack';
+
 const OKTA_ORG_RULE = "must be the Okta org's https origin, like https://acme.okta.com (no path)";
 const SECRET_NAME_RULE =
   "must be the name of a Secrets Manager secret in the stack's account and region (letters, digits and /_+=.@-), " +
@@ -122,6 +135,20 @@ const ConfigSchema = z
         }),
       )
       .default(0.5),
+    auth0EventSourceName: z
+      .string({ error: AUTH0_EVENT_SOURCE_RULE })
+      .regex(AUTH0_EVENT_SOURCE_NAME, AUTH0_EVENT_SOURCE_RULE)
+      .optional(),
+    auth0HttpSink: z
+      .preprocess(
+        (value) => (value === 'true' ? true : value === 'false' ? false : value),
+        z.boolean({ error: 'must be true or false: whether to deploy the HTTP sink for an Auth0 HTTP log stream' }),
+      )
+      .default(false),
+    auth0HttpSecretName: z
+      .string({ error: AUTH0_SECRET_NAME_RULE })
+      .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, AUTH0_SECRET_NAME_RULE)
+      .optional(),
     rulesDir: z.string({ error: 'must be a directory path' }).min(1, 'must be a directory path').optional(),
     ingestBatchSize: integer('an integer from 1 to 10000 (the SQS event source limit)', between(1, 10_000)).default(
       100,
@@ -165,6 +192,15 @@ const ConfigSchema = z
           'must be set together with ' +
           (missing === 'oktaOrgUrl' ? 'oktaSecretName' : 'oktaOrgUrl') +
           ': the feed watchdog needs both the Okta org and the Secrets Manager secret with its credentials',
+      });
+    }
+    if (config.auth0HttpSink && config.auth0HttpSecretName === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth0HttpSecretName'],
+        message:
+          'must be set when auth0HttpSink is true: the sink answers 401 to any request whose Authorization header ' +
+          'is not the value in this Secrets Manager secret',
       });
     }
     if (config.ingestBatchSize > 10 && config.ingestBatchWindowSeconds < 1) {

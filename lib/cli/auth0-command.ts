@@ -328,7 +328,6 @@ async function create(args: string[], io: CliIo): Promise<number> {
   const source = escapeForTerminal(stream.sink);
   io.stdout.write(`partner event source: ${source}\n`);
   io.stdout.write(`deploy with: npx cdk deploy -c auth0EventSourceName=${source}\n`);
-  io.stdout.write('(the name of that config key is not final yet: check the README before deploying)\n');
   return 0;
 }
 

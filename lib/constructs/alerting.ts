@@ -66,10 +66,23 @@ class TemplateInput extends events.RuleTargetInput {
 export interface AlertingProps {
   /** The alert Lambda's TypeScript handler file. */
   readonly entry: string;
-  /** The partner event bus the alert rules listen on. */
+  /** The partner event bus the Okta alert rules listen on. */
   readonly eventBus: events.IEventBus;
-  /** One EventBridge rule each; ids name the rules, so they must be unique and stay stable. */
+  /**
+   * One EventBridge rule each, on the bus of the rule's source; ids name the rules, so they must be unique (across
+   * both sources) and stay stable.
+   */
   readonly alertRules: readonly CompiledAlertRule[];
+  /**
+   * The Auth0 partner event bus, which the Auth0 alert rules (`source: 'auth0'`) listen on; the alert queue admits
+   * the alert rules of both buses. @default - none: `alertRules` must hold no Auth0 rule
+   */
+  readonly auth0EventBus?: events.IEventBus;
+  /**
+   * The Auth0 sources the alert function accepts besides `eventSourceName` (`AUTH0_SOURCE_NAMES`): the Auth0 partner
+   * event source and/or the HTTP sink's. @default - none: Okta's only
+   */
+  readonly auth0SourceNames?: readonly string[];
   /** Where alerts are published. */
   readonly alertTopic: sns.ITopic;
   /** Alert claims, so an event redelivered by EventBridge or SQS alerts once. */
@@ -87,8 +100,8 @@ export interface AlertingProps {
 }
 
 /**
- * Alert rules -> alert queue -> alert Lambda -> alert topic. Each alert rule is an EventBridge rule on the partner bus
- * whose target wraps the matched event with the rule's summary; the Lambda claims each (rule, event) pair once in the
+ * Alert rules -> alert queue -> alert Lambda -> alert topic. Each alert rule is an EventBridge rule on its source's
+ * partner bus (Okta's, or Auth0's) whose target wraps the matched event with the rule's summary; the Lambda claims each (rule, event) pair once in the
  * claims table and publishes to the topic.
  */
 export class Alerting extends Construct {
@@ -121,10 +134,14 @@ export class Alerting extends Construct {
         ALERT_TOPIC_ARN: props.alertTopic.topicArn,
         ALERT_DEDUPE_RETENTION_DAYS: String(props.alertDedupeRetentionDays ?? 30),
         EVENT_SOURCE_NAME: props.eventSourceName,
+        ...(props.auth0SourceNames === undefined || props.auth0SourceNames.length === 0
+          ? {}
+          : { AUTH0_SOURCE_NAMES: props.auth0SourceNames.join(',') }),
         EXPECTED_ACCOUNT: stack.account,
         QUARANTINE_BUCKET_NAME: props.quarantineBucket.bucketName,
       },
     });
+    if (props.auth0EventBus !== undefined) this.consumer.admitRulesNamedOn(props.auth0EventBus);
     props.claimsTable.grant(this.consumer.lambdaFunction, 'dynamodb:PutItem', 'dynamodb:DeleteItem');
     props.alertTopic.grantPublish(this.consumer.lambdaFunction);
     Validations.of(this.consumer.role).acknowledge({
@@ -152,9 +169,13 @@ export class Alerting extends Construct {
             `EventBridge input template; the limit is ${INPUT_TEMPLATE_MAX_CHARS}. Shorten them.`,
         );
       }
+      const eventBus = alertRule.source === 'auth0' ? props.auth0EventBus : props.eventBus;
+      if (eventBus === undefined) {
+        throw new Error(`alert rule ${alertRule.id} is an Auth0 rule, and there is no Auth0 event bus to put it on`);
+      }
       // The construct id is the alert rule id, so the rule's logical ID follows the alert rule, not its position.
       const rule = new events.Rule(ruleScope, alertRule.id, {
-        eventBus: props.eventBus,
+        eventBus,
         ruleName: alertRuleName(this.ruleNamePrefix, alertRule.id),
         description: `Alert rule ${alertRule.id} (${alertRule.severity}): ${alertRule.title}`.slice(0, 512),
         // Pinned to this account here, not in lib/rules: the compiled pattern also runs locally, where there is none.

@@ -48,7 +48,29 @@ export interface PipelineAlarmsProps {
    * (events Okta logged that did not arrive). @default - no watchdog: FeedSilence watches the ingest queue
    */
   readonly watchdog?: { readonly fn: lambda.IFunction; readonly schedule: Duration };
+  /**
+   * The Auth0 source, when deployed: its ingest, sequencer and rescue functions and ingest queue, and the HTTP sink
+   * when on. Its dead-letter queues go in `deadLetterQueues`. The pipeline's custom metrics (quarantined events,
+   * failed records, set-aside windows, the oldest unsealed window) carry no source, so the alarms on them cover both
+   * sources. @default - Okta only
+   */
+  readonly auth0?: Auth0AlarmSources;
 }
+
+export interface Auth0AlarmSources {
+  readonly ingestQueue: sqs.IQueue;
+  readonly ingestFunction: lambda.IFunction;
+  readonly sequencerFunction: lambda.IFunction;
+  readonly rescueFunction: lambda.IFunction;
+  /** The HTTP sink function. @default - no HTTP sink */
+  readonly httpSinkFunction?: lambda.IFunction;
+}
+
+/** Metrics the HTTP sink emits per request it refuses (lambdas/http-sink/handler.ts). */
+export const AUTH0_HTTP_UNAUTHORIZED_METRIC = 'Auth0HttpUnauthorized';
+export const AUTH0_HTTP_BODY_REJECTED_METRIC = 'Auth0HttpBodyRejected';
+/** Minutes in a row with a 401 before the sink's secret and the stream's authorization count as disagreeing. */
+const UNAUTHORIZED_MINUTES = 5;
 
 /** The watchdog counts as stuck when it has not checked the System Log this far back (it catches up far faster). */
 const MAX_WATCHDOG_LAG = Duration.hours(1);
@@ -99,6 +121,25 @@ export class PipelineAlarms extends Construct {
   public readonly eventsQuarantined: cloudwatch.Alarm;
   /** One alarm per dead-letter queue, by the names given in `deadLetterQueues`. */
   public readonly deadLetters: ReadonlyMap<string, cloudwatch.Alarm>;
+  /** The Auth0 source's alarms, when it is deployed. */
+  public readonly auth0?: {
+    readonly ingestBacklog: cloudwatch.Alarm;
+    readonly ingestErrors: cloudwatch.Alarm;
+    readonly sequencerErrors: cloudwatch.Alarm;
+    /** The Auth0 sequencer was not invoked for minutes on end (its lag metric is shared with Okta's sequencer). */
+    readonly sequencerStopped: cloudwatch.Alarm;
+    readonly rescueErrors: cloudwatch.Alarm;
+    readonly rescueIteratorAge: cloudwatch.Alarm;
+    readonly httpSink?: {
+      readonly errors: cloudwatch.Alarm;
+      /** Requests refused for want of concurrency: Auth0 sees 429s and retries, then suspends the stream. */
+      readonly throttles: cloudwatch.Alarm;
+      /** Every minute for minutes on end, requests carried a wrong Authorization header. */
+      readonly unauthorized: cloudwatch.Alarm;
+      /** A body was too large or unreadable (400, 413): Auth0 retries, then suspends the stream. */
+      readonly bodyRejected: cloudwatch.Alarm;
+    };
+  };
 
   private readonly action: actions.SnsAction;
 
@@ -225,6 +266,100 @@ export class PipelineAlarms extends Construct {
       );
     }
     this.deadLetters = deadLetters;
+    if (props.auth0 !== undefined) this.auth0 = this.auth0Alarms(props.auth0, maxIngestAge, props.windowSealDelay);
+  }
+
+  private auth0Alarms(
+    auth0: Auth0AlarmSources,
+    maxIngestAge: Duration,
+    windowSealDelay: Duration,
+  ): NonNullable<PipelineAlarms['auth0']> {
+    // Lambda's own metrics, by function name: the Powertools metrics of both sources share one dimension set.
+    const sequencerRuns = auth0.sequencerFunction.metricInvocations({ period: ONE_MINUTE, statistic: 'Sum' });
+    return {
+      ingestBacklog: this.alarm('Auth0IngestBacklog', {
+        metric: auth0.ingestQueue.metricApproximateAgeOfOldestMessage({ period: ONE_MINUTE, statistic: 'Maximum' }),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        threshold: maxIngestAge.toSeconds(),
+        evaluationPeriods: 1,
+        alarmDescription: `Auth0 logs have waited over ${maxIngestAge.toMinutes()} minutes in the Auth0 ingest queue.`,
+      }),
+      ingestErrors: this.errorsOf('Auth0IngestErrors', auth0.ingestFunction, 'The Auth0 ingest function failed.'),
+      sequencerErrors: this.errorsOf(
+        'Auth0SequencerErrors',
+        auth0.sequencerFunction,
+        'The Auth0 sequencer failed; Auth0 windows are not being sealed and archived under auth0/.',
+      ),
+      sequencerStopped: this.alarm('Auth0SequencerStopped', {
+        metric: sequencerRuns,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        threshold: 1,
+        evaluationPeriods: SEQUENCER_SILENT_MINUTES,
+        datapointsToAlarm: SEQUENCER_SILENT_MINUTES,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        alarmDescription:
+          `The Auth0 sequencer has not run for ${SEQUENCER_SILENT_MINUTES} minutes: Auth0 logs are staged but not ` +
+          'archived. Check that its schedule rule is enabled and its reserved concurrency is 1 (not 0). Windows ' +
+          `overdue by more than ${windowSealDelay.plus(SEQUENCER_LAG_SLACK).toSeconds()} s raise SequencerLag, ` +
+          'which watches both sequencers.',
+      }),
+      rescueErrors: this.errorsOf(
+        'Auth0RescueErrors',
+        auth0.rescueFunction,
+        'The Auth0 rescue function failed: staged Auth0 logs DynamoDB TTL deleted before their window was sealed are ' +
+          'not being staged again. Its stream keeps them 24 hours; see its logs.',
+      ),
+      rescueIteratorAge: this.alarm('Auth0RescueIteratorAge', {
+        metric: auth0.rescueFunction.metric('IteratorAge', { period: Duration.minutes(5), statistic: 'Maximum' }),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        threshold: MAX_RESCUE_ITERATOR_AGE.toMilliseconds(),
+        evaluationPeriods: 1,
+        alarmDescription:
+          `The Auth0 rescue function is over ${MAX_RESCUE_ITERATOR_AGE.toHours()} hours behind the Auth0 events ` +
+          'table stream, whose records expire after 24 hours. See its logs and errors.',
+      }),
+      ...(auth0.httpSinkFunction === undefined ? {} : { httpSink: this.httpSinkAlarms(auth0.httpSinkFunction) }),
+    };
+  }
+
+  private httpSinkAlarms(fn: lambda.IFunction): NonNullable<NonNullable<PipelineAlarms['auth0']>['httpSink']> {
+    return {
+      errors: this.errorsOf(
+        'Auth0HttpSinkErrors',
+        fn,
+        'The Auth0 HTTP sink failed (Auth0 got a 5xx and retries; a sink that keeps failing gets the stream ' +
+          'suspended): see its logs, then `olp auth0 stream status` and `resume`.',
+      ),
+      throttles: this.alarm('Auth0HttpSinkThrottles', {
+        metric: fn.metricThrottles({ period: ONE_MINUTE, statistic: 'Sum' }),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        threshold: 0,
+        evaluationPeriods: 1,
+        alarmDescription:
+          'The Auth0 HTTP sink ran out of reserved concurrency: Auth0 got 429s and retries. A flood of requests to ' +
+          'its public URL does this too; check the sink for 401s.',
+      }),
+      unauthorized: this.alarm('Auth0HttpSinkUnauthorized', {
+        metric: pipelineMetric(AUTH0_HTTP_UNAUTHORIZED_METRIC, 'Sum'),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        threshold: 0,
+        evaluationPeriods: UNAUTHORIZED_MINUTES,
+        datapointsToAlarm: UNAUTHORIZED_MINUTES,
+        alarmDescription:
+          `For ${UNAUTHORIZED_MINUTES} minutes in a row the Auth0 HTTP sink answered 401: the Authorization value of ` +
+          'the log stream and the one in the auth0HttpSecretName secret differ (Auth0 suspends a stream that keeps ' +
+          'failing), or someone is probing the URL.',
+      }),
+      bodyRejected: this.alarm('Auth0HttpSinkBodyRejected', {
+        metric: pipelineMetric(AUTH0_HTTP_BODY_REJECTED_METRIC, 'Sum'),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        threshold: 0,
+        evaluationPeriods: 1,
+        alarmDescription:
+          'The Auth0 HTTP sink refused a body as too large (413) or unreadable (400, quarantined under ' +
+          "auth0/quarantine/): check the log stream's content format, and see the sink's logs.",
+      }),
+    };
   }
 
   private watchdogAlarms(fn: lambda.IFunction, schedule: Duration): NonNullable<PipelineAlarms['watchdog']> {

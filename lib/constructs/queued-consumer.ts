@@ -23,8 +23,11 @@ const SEND = 'sqs:SendMessage';
 export interface QueuedConsumerProps {
   /** The TypeScript handler file; it exports `handler` and reports partial batch failures. */
   readonly entry: string;
-  /** The event bus whose rules feed the queue (see `addEventRule`). */
-  readonly eventBus: events.IEventBus;
+  /**
+   * The event bus whose rules feed the queue (see `addEventRule`); needed with `ruleNamePrefix`, which admits the
+   * rules of this bus. @default - none: the queue is fed by rules admitted by ARN, or by admitted senders only
+   */
+  readonly eventBus?: events.IEventBus;
   /** @default - no description */
   readonly description?: string;
   /** @default - none besides the Powertools settings */
@@ -130,6 +133,8 @@ export class QueuedConsumer extends Construct {
   private readonly targetDeadLetterPolicy: SenderPolicy;
   private readonly ruleNamePrefix: string | undefined;
   private readonly ruleArns: string[] = [];
+  /** The rule ARN patterns `ruleNamePrefix` admits: one per event bus. */
+  private readonly prefixedRuleArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: QueuedConsumerProps) {
     super(scope, id);
@@ -167,14 +172,10 @@ export class QueuedConsumer extends Construct {
     this.targetDeadLetterPolicy = new SenderPolicy(this.targetDeadLetterQueue, undefined);
     this.ruleNamePrefix = props.ruleNamePrefix;
     if (props.ruleNamePrefix !== undefined) {
-      // Rule names are unique per bus and the bus is this stack's, so the prefix admits this stack's rules only.
-      const rulesWithPrefix = Stack.of(this).formatArn({
-        service: 'events',
-        resource: 'rule',
-        resourceName: `${props.eventBus.eventBusName}/${props.ruleNamePrefix}*`,
-      });
-      this.queuePolicy.admit('ArnLike', [rulesWithPrefix]);
-      this.targetDeadLetterPolicy.admit('ArnLike', [rulesWithPrefix]);
+      if (props.eventBus === undefined) {
+        throw new Error(`${this.node.path}: a ruleNamePrefix admits the rules of an event bus; give the eventBus`);
+      }
+      this.admitRulesNamedOn(props.eventBus);
     }
 
     this.pipelineFunction = new PipelineFunction(this, 'Handler', {
@@ -194,6 +195,26 @@ export class QueuedConsumer extends Construct {
         reportBatchItemFailures: true,
       }),
     );
+  }
+
+  /**
+   * Admits, besides those of `eventBus`, the rules of another event bus whose names start with `ruleNamePrefix` (the
+   * Auth0 partner bus, for alert rules on Auth0 logs).
+   */
+  public admitRulesNamedOn(eventBus: events.IEventBus): void {
+    if (this.ruleNamePrefix === undefined) {
+      throw new Error(`${this.node.path}: only a consumer with a ruleNamePrefix admits rules by name`);
+    }
+    // Rule names are unique per bus and the buses are this stack's, so the prefix admits this stack's rules only.
+    this.prefixedRuleArns.push(
+      Stack.of(this).formatArn({
+        service: 'events',
+        resource: 'rule',
+        resourceName: `${eventBus.eventBusName}/${this.ruleNamePrefix}*`,
+      }),
+    );
+    this.queuePolicy.admit('ArnLike', this.prefixedRuleArns);
+    this.targetDeadLetterPolicy.admit('ArnLike', this.prefixedRuleArns);
   }
 
   /**

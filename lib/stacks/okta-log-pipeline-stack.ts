@@ -1,14 +1,19 @@
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { AUTH0, AUTH0_HTTP_SOURCE, type LogSource, OKTA } from '../../lambdas/shared/log-sources.ts';
 import type { PipelineConfig } from '../config.ts';
 import { Alerting } from '../constructs/alerting.ts';
 import { grantObjectKeys } from '../constructs/archive-bucket.ts';
+import { Auth0HttpSink } from '../constructs/auth0-http-sink.ts';
 import { FeedWatchdog } from '../constructs/feed-watchdog.ts';
 import { PartnerEventBus } from '../constructs/partner-event-bus.ts';
 import { PipelineAlarms } from '../constructs/pipeline-alarms.ts';
+import { PipelineTable } from '../constructs/pipeline-table.ts';
 import { QueuedConsumer } from '../constructs/queued-consumer.ts';
 import { ScheduledFunction } from '../constructs/scheduled-function.ts';
 import { TableStreamFunction } from '../constructs/table-stream-function.ts';
@@ -33,8 +38,171 @@ const SEQUENCER_STATE_PK = 'sequencer';
 
 export interface OktaLogPipelineStackProps extends StackProps {
   readonly config: PipelineConfig;
-  /** Compiled alert rules (lib/rules): one EventBridge rule on the partner bus each. */
+  /**
+   * Compiled alert rules (lib/rules): one EventBridge rule each on the partner bus of its source. Auth0 rules are
+   * deployed only with an Auth0 partner bus (`auth0EventSourceName`); the HTTP sink matches `auth0HttpSinkRules`.
+   */
   readonly alertRules: readonly CompiledAlertRule[];
+  /**
+   * The Auth0 alert rules compiled for AUTH0_HTTP_SOURCE (`compileRules(rules, { auth0: AUTH0_HTTP_SOURCE })`), which
+   * the HTTP sink matches itself. Required with `auth0HttpSink`. @default - none
+   */
+  readonly auth0HttpSinkRules?: readonly CompiledAlertRule[];
+}
+
+/** One log source's path from its queue to the archive: ingest, sequencer and rescue over its own events table. */
+export interface SourcePipeline {
+  readonly ingest: QueuedConsumer;
+  readonly sequencer: ScheduledFunction;
+  readonly rescue: TableStreamFunction;
+}
+
+/** The Auth0 source, deployed when `auth0EventSourceName` or `auth0HttpSink` is configured. */
+export interface Auth0Source extends SourcePipeline {
+  /** Dedupe records and staged Auth0 logs; its stream feeds the Auth0 rescue function. */
+  readonly eventsTable: PipelineTable;
+  /** The bus of the Auth0 partner event source, with `auth0EventSourceName`. */
+  readonly partnerBus?: PartnerEventBus;
+  /** The HTTP sink for an Auth0 HTTP log stream, with `auth0HttpSink`. */
+  readonly httpSink?: Auth0HttpSink;
+  /** The sources Auth0 logs are accepted from: the partner event source and/or AUTH0_HTTP_SOURCE. */
+  readonly sourceNames: readonly string[];
+}
+
+interface SourcePipelineProps {
+  readonly source: LogSource;
+  readonly config: PipelineConfig;
+  readonly eventsTable: dynamodb.Table;
+  readonly archiveBucket: s3.Bucket;
+  /** The bus whose all-events rule feeds the ingest queue. @default - none: only admitted senders feed it */
+  readonly partnerBus?: PartnerEventBus;
+  /** The sources ingest accepts (EVENT_SOURCE_NAME). */
+  readonly eventSourceNames: readonly string[];
+  /** Added to each function's environment. @default - none */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** What the descriptions call the source's events. */
+  readonly eventsCalled: string;
+}
+
+/** The staging settings every function of a source reads, over that source's events table. */
+const stagingEnvironment = (config: PipelineConfig, eventsTable: dynamodb.ITable, archiveBucket: s3.IBucket) => ({
+  EVENTS_TABLE_NAME: eventsTable.tableName,
+  ARCHIVE_BUCKET_NAME: archiveBucket.bucketName,
+  WINDOW_SECONDS: String(config.windowSeconds),
+  ALLOWED_LATENESS_SECONDS: String(config.allowedLatenessSeconds),
+  WINDOW_SHARDS: String(config.windowShards),
+  DEDUPE_RETENTION_DAYS: String(config.dedupeRetentionDays),
+});
+
+/**
+ * Ingest, sequencer and rescue of one source, created as `Ingest`, `Sequencer` and `Rescue` directly in `scope`: Okta's
+ * in the stack's compute scope, where they always were (their logical IDs must not move: a replaced queue loses its
+ * messages), each further source's in a scope of its own. Each function is granted its own table and its source's
+ * prefix of the archive bucket (`archivePrefix`) only.
+ */
+function sourcePipeline(scope: Construct, props: SourcePipelineProps): SourcePipeline {
+  const { config, eventsTable, archiveBucket, source } = props;
+  const stack = Stack.of(scope);
+  const prefix = source.archivePrefix;
+  const extra = props.environment ?? {};
+  const staging = stagingEnvironment(config, eventsTable, archiveBucket);
+
+  const ingest = new QueuedConsumer(scope, 'Ingest', {
+    entry: handlerEntry('ingest'),
+    eventBus: props.partnerBus?.eventBus,
+    description: `Dedupes and stages ${props.eventsCalled}`,
+    timeout: INGEST_TIMEOUT,
+    memorySize: 512,
+    batchSize: config.ingestBatchSize,
+    maxBatchingWindow: Duration.seconds(config.ingestBatchWindowSeconds),
+    logRetention: config.logRetentionDays,
+    redriveRoleArn: config.redriveRoleArn,
+    environment: {
+      ...staging,
+      ...extra,
+      // Ingest accepts only envelopes of these sources, delivered to this account.
+      EVENT_SOURCE_NAME: props.eventSourceNames.join(','),
+      EXPECTED_ACCOUNT: stack.account,
+    },
+  });
+  if (props.partnerBus !== undefined) ingest.addEventRule(props.partnerBus.allEventsRule);
+  eventsTable.grant(ingest.lambdaFunction, 'dynamodb:PutItem');
+  // Ingest reads the sequencer's progress every few seconds, and no other item.
+  ingest.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['dynamodb:GetItem'],
+      resources: [eventsTable.tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SEQUENCER_STATE_PK] } },
+    }),
+  );
+  grantObjectKeys(
+    archiveBucket,
+    ingest.role,
+    `${prefix}quarantine/*`,
+    ['s3:PutObject'],
+    'Ingest writes each rejected event',
+  );
+
+  const sequencer = new ScheduledFunction(scope, 'Sequencer', {
+    entry: handlerEntry('sequencer'),
+    description: 'Seals windows of staged events into the archive',
+    timeout: Duration.minutes(5),
+    memorySize: 1024,
+    reservedConcurrentExecutions: 1,
+    logRetention: config.logRetentionDays,
+    environment: {
+      ...staging,
+      ...extra,
+      SEAL_GUARD_SECONDS: String(SEAL_GUARD.toSeconds()),
+    },
+  });
+  eventsTable.grant(
+    sequencer.lambdaFunction,
+    'dynamodb:Query',
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+  );
+  // Get and put under archive/ only: no deletes, so the archive writer cannot remove archived versions.
+  grantObjectKeys(
+    archiveBucket,
+    sequencer.role,
+    `${prefix}archive/*`,
+    ['s3:GetObject', 's3:PutObject'],
+    "The sequencer writes each window's parts and manifest",
+  );
+  // Without s3:ListBucket, S3 answers a get of a missing object with 403 instead of NoSuchKey.
+  iam.Grant.addToPrincipal({
+    grantee: sequencer.lambdaFunction,
+    actions: ['s3:ListBucket'],
+    resourceArns: [archiveBucket.bucketArn],
+  });
+
+  // DynamoDB TTL may delete a staged event whose window the sequencer has not sealed (a sequencer stopped longer
+  // than dedupeRetentionDays). The stream hands each such item to the rescue function, which stages it again, so
+  // nothing is lost however long the sequencer is stopped. Only TTL deletions invoke it: the sequencer's own
+  // deletes are user deletions.
+  const rescue = new TableStreamFunction(scope, 'Rescue', {
+    entry: handlerEntry('rescue'),
+    description: 'Stages again the staged events DynamoDB TTL deleted before their window was sealed',
+    table: eventsTable,
+    timeout: Duration.minutes(1),
+    logRetention: config.logRetentionDays,
+    environment: { ...staging, ...extra },
+    filters: [
+      lambda.FilterCriteria.filter({
+        eventName: lambda.FilterRule.isEqual('REMOVE'),
+        userIdentity: {
+          type: lambda.FilterRule.isEqual('Service'),
+          principalId: lambda.FilterRule.isEqual('dynamodb.amazonaws.com'),
+        },
+      }),
+    ],
+  });
+  eventsTable.grant(rescue.lambdaFunction, 'dynamodb:GetItem', 'dynamodb:PutItem');
+  return { ingest, sequencer, rescue };
 }
 
 /**
@@ -51,6 +219,8 @@ export class OktaLogPipelineStack extends Stack {
   /** Deployed when `oktaOrgUrl` and `oktaSecretName` are configured. */
   public readonly watchdog?: FeedWatchdog;
   public readonly alarms: PipelineAlarms;
+  /** Deployed when `auth0EventSourceName` or `auth0HttpSink` is configured. */
+  public readonly auth0?: Auth0Source;
 
   constructor(scope: Construct, id: string, props: OktaLogPipelineStackProps) {
     super(scope, id, props);
@@ -68,113 +238,42 @@ export class OktaLogPipelineStack extends Stack {
     const compute = new Construct(this, 'Compute');
     this.partnerBus = new PartnerEventBus(compute, 'PartnerBus', { eventSourceName: config.eventSourceName });
 
-    const staging = {
-      EVENTS_TABLE_NAME: eventsTable.tableName,
-      ARCHIVE_BUCKET_NAME: archiveBucket.bucketName,
-      WINDOW_SECONDS: String(config.windowSeconds),
-      ALLOWED_LATENESS_SECONDS: String(config.allowedLatenessSeconds),
-      WINDOW_SHARDS: String(config.windowShards),
-      DEDUPE_RETENTION_DAYS: String(config.dedupeRetentionDays),
-    };
-
-    this.ingest = new QueuedConsumer(compute, 'Ingest', {
-      entry: handlerEntry('ingest'),
-      eventBus: this.partnerBus.eventBus,
-      description: 'Dedupes and stages Okta System Log events',
-      timeout: INGEST_TIMEOUT,
-      memorySize: 512,
-      batchSize: config.ingestBatchSize,
-      maxBatchingWindow: Duration.seconds(config.ingestBatchWindowSeconds),
-      logRetention: config.logRetentionDays,
-      redriveRoleArn: config.redriveRoleArn,
-      environment: {
-        ...staging,
-        // Ingest accepts only envelopes of this source, delivered to this account.
-        EVENT_SOURCE_NAME: config.eventSourceName,
-        EXPECTED_ACCOUNT: this.account,
-      },
-    });
-    this.ingest.addEventRule(this.partnerBus.allEventsRule);
-    eventsTable.grant(this.ingest.lambdaFunction, 'dynamodb:PutItem');
-    // Ingest reads the sequencer's progress every few seconds, and no other item.
-    this.ingest.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:GetItem'],
-        resources: [eventsTable.tableArn],
-        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SEQUENCER_STATE_PK] } },
-      }),
-    );
-    grantObjectKeys(
+    const oktaPipeline = sourcePipeline(compute, {
+      source: OKTA,
+      config,
+      eventsTable,
       archiveBucket,
-      this.ingest.role,
-      'quarantine/*',
-      ['s3:PutObject'],
-      'Ingest writes each rejected event',
-    );
+      partnerBus: this.partnerBus,
+      eventSourceNames: [config.eventSourceName],
+      eventsCalled: 'Okta System Log events',
+    });
+    this.ingest = oktaPipeline.ingest;
+    this.sequencer = oktaPipeline.sequencer;
+    this.rescue = oktaPipeline.rescue;
+    const staging = stagingEnvironment(config, eventsTable, archiveBucket);
 
-    this.sequencer = new ScheduledFunction(compute, 'Sequencer', {
-      entry: handlerEntry('sequencer'),
-      description: 'Seals windows of staged events into the archive',
-      timeout: Duration.minutes(5),
-      memorySize: 1024,
-      reservedConcurrentExecutions: 1,
-      logRetention: config.logRetentionDays,
-      environment: {
-        ...staging,
-        SEAL_GUARD_SECONDS: String(SEAL_GUARD.toSeconds()),
-      },
-    });
-    eventsTable.grant(
-      this.sequencer.lambdaFunction,
-      'dynamodb:Query',
-      'dynamodb:GetItem',
-      'dynamodb:BatchGetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-    );
-    // Get and put under archive/ only: no deletes, so the archive writer cannot remove archived versions.
-    grantObjectKeys(
-      archiveBucket,
-      this.sequencer.role,
-      'archive/*',
-      ['s3:GetObject', 's3:PutObject'],
-      "The sequencer writes each window's parts and manifest",
-    );
-    // Without s3:ListBucket, S3 answers a get of a missing object with 403 instead of NoSuchKey.
-    iam.Grant.addToPrincipal({
-      grantee: this.sequencer.lambdaFunction,
-      actions: ['s3:ListBucket'],
-      resourceArns: [archiveBucket.bucketArn],
-    });
-
-    // DynamoDB TTL may delete a staged event whose window the sequencer has not sealed (a sequencer stopped longer
-    // than dedupeRetentionDays). The stream hands each such item to the rescue function, which stages it again, so
-    // nothing is lost however long the sequencer is stopped. Only TTL deletions invoke it: the sequencer's own
-    // deletes are user deletions.
-    this.rescue = new TableStreamFunction(compute, 'Rescue', {
-      entry: handlerEntry('rescue'),
-      description: 'Stages again the staged events DynamoDB TTL deleted before their window was sealed',
-      table: eventsTable,
-      timeout: Duration.minutes(1),
-      logRetention: config.logRetentionDays,
-      environment: staging,
-      filters: [
-        lambda.FilterCriteria.filter({
-          eventName: lambda.FilterRule.isEqual('REMOVE'),
-          userIdentity: {
-            type: lambda.FilterRule.isEqual('Service'),
-            principalId: lambda.FilterRule.isEqual('dynamodb.amazonaws.com'),
-          },
-        }),
-      ],
-    });
-    eventsTable.grant(this.rescue.lambdaFunction, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    const auth0Bus =
+      config.auth0EventSourceName === undefined
+        ? undefined
+        : new PartnerEventBus(compute, 'Auth0PartnerBus', {
+            eventSourceName: config.auth0EventSourceName,
+            detailType: AUTH0.detailType,
+            eventName: 'Auth0 log',
+          });
+    const auth0SourceNames = [
+      ...(config.auth0EventSourceName === undefined ? [] : [config.auth0EventSourceName]),
+      ...(config.auth0HttpSink ? [AUTH0_HTTP_SOURCE] : []),
+    ];
+    const oktaRules = props.alertRules.filter((rule) => rule.source !== 'auth0');
+    // Without an Auth0 bus there is nothing to put Auth0 rules on: the HTTP sink matches its own copy of them.
+    const auth0BusRules = auth0Bus === undefined ? [] : props.alertRules.filter((rule) => rule.source === 'auth0');
 
     this.alerting = new Alerting(compute, 'Alerting', {
       entry: handlerEntry('alert'),
       eventBus: this.partnerBus.eventBus,
-      alertRules: props.alertRules,
+      alertRules: [...oktaRules, ...auth0BusRules],
+      ...(auth0Bus === undefined ? {} : { auth0EventBus: auth0Bus.eventBus }),
+      auth0SourceNames,
       alertTopic: this.stateful.alertTopic.topic,
       claimsTable: this.stateful.alertClaimsTable.table,
       alertDedupeRetentionDays: config.alertDedupeRetentionDays,
@@ -207,10 +306,16 @@ export class OktaLogPipelineStack extends Stack {
         alertTopic: this.stateful.alertTopic.topic,
         ingest: this.ingest,
         alert: this.alerting.consumer,
-        alertRules: props.alertRules,
+        // The watchdog refills Okta events only.
+        alertRules: oktaRules,
         logRetention: config.logRetentionDays,
       });
     }
+
+    if (auth0SourceNames.length > 0) {
+      this.auth0 = this.auth0Source(compute, props, auth0Bus, auth0SourceNames);
+    }
+    const auth0 = this.auth0;
 
     this.alarms = new PipelineAlarms(this, 'Alarms', {
       alarmTopic: this.stateful.operationsTopic.topic,
@@ -230,7 +335,25 @@ export class OktaLogPipelineStack extends Stack {
         Alert: this.alerting.consumer.deadLetterQueue,
         AlertDelivery: this.alerting.consumer.targetDeadLetterQueue,
         Rescue: this.rescue.deadLetterQueue,
+        ...(auth0 === undefined
+          ? {}
+          : {
+              Auth0Ingest: auth0.ingest.deadLetterQueue,
+              Auth0IngestDelivery: auth0.ingest.targetDeadLetterQueue,
+              Auth0Rescue: auth0.rescue.deadLetterQueue,
+            }),
       },
+      ...(auth0 === undefined
+        ? {}
+        : {
+            auth0: {
+              ingestQueue: auth0.ingest.queue,
+              ingestFunction: auth0.ingest.lambdaFunction,
+              sequencerFunction: auth0.sequencer.lambdaFunction,
+              rescueFunction: auth0.rescue.lambdaFunction,
+              httpSinkFunction: auth0.httpSink?.lambdaFunction,
+            },
+          }),
     });
 
     new CfnOutput(this, 'PartnerEventBusName', { value: this.partnerBus.eventBus.eventBusName });
@@ -240,5 +363,69 @@ export class OktaLogPipelineStack extends Stack {
     new CfnOutput(this, 'ArchiveWorkGroupName', { value: this.stateful.archiveQuery.workGroup.ref });
     new CfnOutput(this, 'AlertTopicArn', { value: this.stateful.alertTopic.topic.topicArn });
     new CfnOutput(this, 'OperationsTopicArn', { value: this.stateful.operationsTopic.topic.topicArn });
+    if (auth0?.partnerBus !== undefined) {
+      new CfnOutput(this, 'Auth0PartnerEventBusName', { value: auth0.partnerBus.eventBus.eventBusName });
+    }
+    if (auth0?.httpSink !== undefined) {
+      new CfnOutput(this, 'Auth0HttpSinkUrl', {
+        description: "The Auth0 HTTP log stream's httpEndpoint (olp auth0 stream create --type http --endpoint)",
+        value: auth0.httpSink.functionUrl.url,
+      });
+    }
+  }
+
+  /**
+   * The Auth0 source: its own events table, ingest, sequencer and rescue (built as Okta's, with LOG_SOURCE=auth0 and
+   * the `auth0/` prefix of the archive), fed by the Auth0 partner bus and/or the HTTP sink.
+   */
+  private auth0Source(
+    compute: Construct,
+    props: OktaLogPipelineStackProps,
+    partnerBus: PartnerEventBus | undefined,
+    sourceNames: readonly string[],
+  ): Auth0Source {
+    const { config } = props;
+    // Beside Okta's tables, so it is grouped with the stateful resources; its own table, so Okta's never moves.
+    const eventsTable = new PipelineTable(this.stateful, 'Auth0EventsTable', {
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+    });
+    const archiveBucket = this.stateful.archive.bucket;
+    const scope = new Construct(compute, 'Auth0');
+    const pipeline = sourcePipeline(scope, {
+      source: AUTH0,
+      config,
+      eventsTable: eventsTable.table,
+      archiveBucket,
+      partnerBus,
+      eventSourceNames: sourceNames,
+      environment: { LOG_SOURCE: AUTH0.name },
+      eventsCalled: 'Auth0 logs',
+    });
+    let httpSink: Auth0HttpSink | undefined;
+    if (config.auth0HttpSink) {
+      if (config.auth0HttpSecretName === undefined || props.auth0HttpSinkRules === undefined) {
+        throw new Error(
+          'auth0HttpSink needs auth0HttpSecretName in the config and the Auth0 alert rules compiled for ' +
+            `${AUTH0_HTTP_SOURCE} in auth0HttpSinkRules`,
+        );
+      }
+      httpSink = new Auth0HttpSink(scope, 'HttpSink', {
+        entry: handlerEntry('http-sink'),
+        secretName: config.auth0HttpSecretName,
+        ingest: pipeline.ingest,
+        alert: this.alerting.consumer,
+        quarantineBucket: archiveBucket,
+        alertRules: props.auth0HttpSinkRules.filter((rule) => rule.source === 'auth0'),
+        logRetention: config.logRetentionDays,
+      });
+    }
+    return {
+      ...pipeline,
+      eventsTable,
+      sourceNames,
+      ...(partnerBus === undefined ? {} : { partnerBus }),
+      ...(httpSink === undefined ? {} : { httpSink }),
+    };
   }
 }

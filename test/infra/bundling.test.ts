@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { AUTH0_HTTP_SOURCE } from '../../lambdas/shared/log-sources.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { compileRules, loadRules } from '../../lib/rules/index.ts';
 import { OktaLogPipelineStack } from '../../lib/stacks/okta-log-pipeline-stack.ts';
@@ -34,6 +35,7 @@ const FUNCTION_ENV = {
   ALERT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/alert',
   AUTO_REACTIVATE: 'false',
   CHECK_DELAY_SECONDS: '420',
+  AUTH0_HTTP_SECRET_NAME: 'olp/auth0-http',
 };
 
 describe('Lambda bundles', () => {
@@ -94,5 +96,48 @@ describe('Lambda bundles', () => {
       readFileSync(join(OUTDIR, watchdog?.Metadata['aws:asset:path'] ?? 'missing', 'alert-rules.json'), 'utf8'),
     );
     expect(shipped).toEqual(JSON.parse(JSON.stringify(alertRules)));
+  });
+
+  it('bundle the Auth0 source and its HTTP sink, which carries the Auth0 rules compiled for the sink', async () => {
+    // Prepare
+    mkdirSync(OUTDIR, { recursive: true });
+    const app = new App({
+      outdir: OUTDIR,
+      context: {
+        ...JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context,
+        'aws:cdk:enable-asset-metadata': true,
+      },
+    });
+    const source = 'aws.partner/okta.com/acme/okta-logs';
+    const rules = loadRules();
+    const sinkRules = compileRules(rules, { auth0: AUTH0_HTTP_SOURCE });
+    new OktaLogPipelineStack(app, 'OktaLogPipeline', {
+      config: parseConfig({ eventSourceName: source, auth0HttpSink: 'true', auth0HttpSecretName: 'olp/auth0-http' }),
+      alertRules: compileRules(rules, { okta: source, auth0: AUTH0_HTTP_SOURCE }),
+      auth0HttpSinkRules: sinkRules,
+    });
+
+    // Act
+    const assembly = app.synth();
+
+    // Assess
+    const template = assembly.getStackByName('OktaLogPipeline').template;
+    const assets = Object.values(template.Resources)
+      .filter((resource) => (resource as { Type: string }).Type === 'AWS::Lambda::Function')
+      .map((resource) =>
+        join(OUTDIR, (resource as { Metadata: Record<string, string> }).Metadata['aws:asset:path'] ?? ''),
+      );
+    // Okta's ingest, sequencer, rescue and alert; Auth0's ingest, sequencer and rescue; the sink.
+    expect(assets).toHaveLength(8);
+    Object.assign(process.env, FUNCTION_ENV);
+    for (const asset of assets) {
+      const module: { handler?: unknown } = await import(pathToFileURL(join(asset, 'index.mjs')).href);
+      expect(typeof module.handler).toBe('function');
+    }
+    const sink = assets.filter((asset) => existsSync(join(asset, 'alert-rules.json')));
+    expect(sink).toHaveLength(1);
+    const shipped = JSON.parse(readFileSync(join(sink[0] ?? 'missing', 'alert-rules.json'), 'utf8'));
+    expect(shipped.length).toBeGreaterThan(0);
+    expect(shipped).toEqual(JSON.parse(JSON.stringify(sinkRules)));
   });
 });

@@ -4,6 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
+import { AUTH0_HTTP_SOURCE } from '../../lambdas/shared/log-sources.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { compileRules } from '../../lib/rules/compile.ts';
 import { loadRules } from '../../lib/rules/load.ts';
@@ -49,8 +50,14 @@ const buildPipeline = (context: Record<string, unknown> = {}) => {
   const app = newCheckedApp();
   const config = parseConfig({ eventSourceName: SOURCE, notificationEmail: 'secops@example.com', ...context });
   // The real alert rule pack, so every rule the pipeline ships is checked too.
-  const alertRules = compileRules(loadRules(), config.eventSourceName);
-  const stack = new OktaLogPipelineStack(app, 'OktaLogPipeline', { config, alertRules });
+  const rules = loadRules();
+  const auth0 = config.auth0EventSourceName ?? (config.auth0HttpSink ? AUTH0_HTTP_SOURCE : undefined);
+  const alertRules = compileRules(rules, { okta: config.eventSourceName, auth0 });
+  const stack = new OktaLogPipelineStack(app, 'OktaLogPipeline', {
+    config,
+    alertRules,
+    ...(config.auth0HttpSink ? { auth0HttpSinkRules: compileRules(rules, { auth0: AUTH0_HTTP_SOURCE }) } : {}),
+  });
   return { app, stack };
 };
 
@@ -87,6 +94,36 @@ describe('cdk-nag AwsSolutions checks', () => {
     expect(stack.watchdog).toBeDefined();
     app.synth();
     expect(findingsOf(app)).toEqual([]);
+  });
+
+  it.each([
+    ['its partner event bus', { auth0EventSourceName: 'aws.partner/auth0.com/acme-0123abcd/auth0.logs' }],
+    ['its HTTP sink', { auth0HttpSink: 'true', auth0HttpSecretName: 'olp/auth0-http' }],
+  ])('pass with the Auth0 source deployed by %s, and the feed watchdog', (_way, auth0) => {
+    const { app, stack } = buildPipeline({
+      ...auth0,
+      oktaOrgUrl: 'https://acme.okta.com',
+      oktaSecretName: 'olp/okta',
+      redriveRoleArn: 'arn:aws:iam::123456789012:role/okta-redrive',
+    });
+    expect(stack.auth0).toBeDefined();
+    app.synth();
+    expect(findingsOf(app)).toEqual([]);
+  });
+
+  it('acknowledge for the Auth0 HTTP sink only its one secret and its quarantine prefix', () => {
+    const { stack } = buildPipeline({ auth0HttpSink: 'true', auth0HttpSecretName: 'olp/auth0-http' });
+    const sinkRole = stack.auth0?.httpSink?.role;
+    if (sinkRole === undefined) throw new Error('no Auth0 HTTP sink');
+    expect(
+      acknowledgmentsOf(stack)
+        .filter(({ construct }) => construct === sinkRole)
+        .map(({ id }) => id)
+        .sort(),
+    ).toEqual([
+      'AwsSolutions-IAM5[Resource::<StatefulArchive7D3A05C0.Arn>/auth0/quarantine/*]',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:olp/auth0-http-??????]',
+    ]);
   });
 
   it('fail synth on a finding, so the tests above would notice one', () => {

@@ -423,7 +423,6 @@ describe('olp auth0 stream create', () => {
       `active  to aws  id=${auth0.streams[0]?.id}  type=eventbridge  sink=${source}`,
       `partner event source: ${source}`,
       `deploy with: npx cdk deploy -c auth0EventSourceName=${source}`,
-      '(the name of that config key is not final yet: check the README before deploying)',
     ]);
   });
 

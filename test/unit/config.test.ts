@@ -38,6 +38,8 @@ describe('parseConfig', () => {
       autoReactivate: false,
       watchdogMinutes: 5,
       oktaApiShare: 0.5,
+      // No Auth0 source unless one of its ways in is configured.
+      auth0HttpSink: false,
     });
   });
 
@@ -103,6 +105,46 @@ describe('parseConfig', () => {
     expect(Object.keys(config)).not.toContain('aws:cdk:bundling-stacks');
   });
 
+  it('takes the Auth0 partner event source and the HTTP sink with its secret', () => {
+    const config = parseConfig({
+      eventSourceName: SOURCE,
+      auth0EventSourceName: 'aws.partner/auth0.com/acme-0123456789abcdef/auth0.logs',
+      auth0HttpSink: 'true',
+      auth0HttpSecretName: 'olp/auth0-http',
+    });
+    expect(config).toMatchObject({
+      auth0EventSourceName: 'aws.partner/auth0.com/acme-0123456789abcdef/auth0.logs',
+      auth0HttpSink: true,
+      auth0HttpSecretName: 'olp/auth0-http',
+    });
+    expect(parseConfig({ eventSourceName: SOURCE, auth0HttpSink: false }).auth0HttpSink).toBe(false);
+  });
+
+  it.each([
+    ['aws.partner/okta.com/acme/okta-logs', 'an Okta source'],
+    ['aws.partner/auth0.com/acme-0123/other', 'a name other than auth0.logs'],
+    ['aws.partner/auth0.com/acme/auth0.logs', 'a tenant without its id'],
+    ['auth0.com/acme-0123/auth0.logs', 'no partner prefix'],
+  ])('refuses auth0EventSourceName %s (%s), naming key, value and rule', (value) => {
+    expect(errorOf({ eventSourceName: SOURCE, auth0EventSourceName: value }).issues).toEqual([
+      expect.stringMatching(
+        new RegExp(`^auth0EventSourceName "${value.replaceAll('.', '\\.')}" must look like aws\\.partner/auth0\\.com/`),
+      ),
+    ]);
+  });
+
+  it('needs auth0HttpSecretName with auth0HttpSink, and true or false for auth0HttpSink', () => {
+    expect(errorOf({ eventSourceName: SOURCE, auth0HttpSink: 'true' }).issues).toEqual([
+      expect.stringMatching(/^auth0HttpSecretName is required: .*must be set when auth0HttpSink is true/),
+    ]);
+    expect(errorOf({ eventSourceName: SOURCE, auth0HttpSink: 'yes' }).issues).toEqual([
+      expect.stringMatching(/^auth0HttpSink "yes" must be true or false/),
+    ]);
+    expect(
+      errorOf({ eventSourceName: SOURCE, auth0HttpSink: 'true', auth0HttpSecretName: 'olp auth0' }).issues,
+    ).toEqual([expect.stringMatching(/^auth0HttpSecretName "olp auth0" must be the name of a Secrets Manager secret/)]);
+  });
+
   it('lists the keys it reads', () => {
     expect([...CONFIG_KEYS].sort()).toEqual(
       [
@@ -127,6 +169,9 @@ describe('parseConfig', () => {
         'autoReactivate',
         'watchdogMinutes',
         'oktaApiShare',
+        'auth0EventSourceName',
+        'auth0HttpSink',
+        'auth0HttpSecretName',
       ].sort(),
     );
   });
