@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { type ArchivePart, latePartKey, mainPartKey, manifestKey, WindowManifest } from '../shared/archive-layout.ts';
-import type { ArchiveStore, EventStore } from '../shared/ports.ts';
+import { type LogSource, OKTA } from '../shared/log-sources.ts';
+import type { ArchiveSigner, ArchiveStore, EventStore } from '../shared/ports.ts';
 import {
   LATE_MARKER_SHARDS,
   type LateMarker,
@@ -10,6 +11,7 @@ import {
 } from '../shared/ports.ts';
 import { contentHash, type StagedEvent, type StagingSettings, windowPartitionKey } from '../shared/staged-event.ts';
 import { archiveWindowAt, formatWindow } from '../shared/window.ts';
+import { RunWrites, recordDigest, type WrittenDigest } from './digest-chain.ts';
 import {
   BEGINNING,
   type ClockSettings,
@@ -19,18 +21,27 @@ import {
   sealedAtRisk,
   withAtRisk,
 } from './sequencer-state.ts';
-import { buildPart, conflictingUuids, sha256Hex } from './window-part.ts';
+import { type BuiltPart, buildPart, conflictingUuids, sha256Hex } from './window-part.ts';
 
 export interface SequencerSettings extends StagingSettings, ClockSettings {
   /** Bounds one run's sealing; the next run continues where this one stopped. */
   readonly maxWindowsPerRun: number;
   /** Bounds one run's late supplements, counted in markers read; the next run continues. */
   readonly maxLateMarkersPerRun: number;
+  /**
+   * Bounds one run's late supplements, counted in windows: every window a run may write to is journaled in the state
+   * item before it writes (the integrity chain), and the item must stay far below DynamoDB's 400 KB. @default no bound
+   */
+  readonly maxSupplementWindowsPerRun?: number;
 }
 
 export interface SequencerDeps {
   readonly events: EventStore;
   readonly archive: ArchiveStore;
+  /** Signs the run's digest record; without it the integrity chain is unsigned. */
+  readonly signer?: ArchiveSigner;
+  /** The kind of log the archive holds, which says each archived line's id. @default OKTA */
+  readonly source?: LogSource;
 }
 
 export interface SealedWindow {
@@ -56,6 +67,8 @@ export interface SequencerReport {
   readonly setAsideCount: number;
   /** Whether this run stopped at its bounds with work left for the next. */
   readonly moreToDo: boolean;
+  /** The digest record this run appended to the integrity chain, if it wrote one. */
+  readonly digest?: WrittenDigest;
 }
 
 export class ArchiveCorruptError extends Error {
@@ -66,9 +79,13 @@ export class ArchiveCorruptError extends Error {
  * One sequencer run (docs/design.md argues each step):
  * 1. publish the close: ingest stages events of windows that ended `allowedLatenessSeconds` ago as late;
  * 2. seal the windows of pending buckets whose close is older than the guard: part, manifest, then progress;
- * 3. archive late events of sealed windows, found through their markers, as supplements.
+ * 3. archive late events of sealed windows, found through their markers, as supplements;
+ * 4. append a digest record covering what steps 2 and 3 wrote to the integrity chain (digest-chain.ts). Before
+ *    either step writes, the windows it may write to are journaled in the state, so a run that stops before its
+ *    record is covered by the next run's.
  * A window that cannot be sealed as planned is set aside with its reason and retried on every run; nothing else
- * waits for it. Archived objects are never replaced: a window whose manifest exists only gains supplements.
+ * waits for it. Archived objects are never replaced: a window whose manifest exists only gains supplements, and a
+ * part is written to a key only if the key is free or holds exactly that part.
  *
  * `now` is the clock (deployed) or the event-time watermark (local).
  */
@@ -81,13 +98,46 @@ export const runSequencer = async (
   let state = openRun(loaded, now, settings);
   await deps.events.putSequencerState(state);
 
-  const sealing = await sealPending(deps, settings, state, now);
-  state = sealing.state;
+  const carried = new Set(state.undigested ?? []);
+  const journal = new Journal(deps.events, carried);
+  const writes = new RunWrites();
+  const sealing = await sealPending(deps, settings, state, now, journal, writes);
+  state = journal.into(sealing.state);
   await deps.events.putSequencerState(state);
 
-  const late = await archiveLateEvents(deps, settings, state, now);
-  state = { ...late.state, atRisk: pruneAtRisk(late.state.atRisk, now, settings) };
+  const late = await archiveLateEvents(deps, settings, state, now, journal, writes);
+  state = journal.into({ ...late.state, atRisk: pruneAtRisk(late.state.atRisk, now, settings) });
   await deps.events.putSequencerState(state);
+
+  // A window whose step failed may have been written in part (a part, or a manifest whose put failed only to
+  // answer): what the archive holds for it is read back and listed, as for a run that stopped.
+  const failed = journal.added().filter((start) => state.setAside.includes(start));
+  const digest = await recordDigest(
+    deps,
+    state,
+    {
+      writes,
+      carried: new Set([...carried, ...failed]),
+      firstFrom: loaded.nextWindow,
+      readManifest: async (start) => {
+        const bytes = await deps.archive.get(manifestKey(start));
+        if (bytes === undefined) return undefined;
+        try {
+          return { bytes, parts: parseManifest(bytes, start).parts };
+        } catch (error) {
+          // A damaged manifest (the window is set aside for it) lists nothing the chain could vouch for; the run that
+          // seals the window once it is repaired records what it holds then.
+          if (error instanceof ArchiveCorruptError) return undefined;
+          throw error;
+        }
+      },
+    },
+    now,
+  );
+  if (digest.state !== state) {
+    state = digest.state;
+    await deps.events.putSequencerState(state);
+  }
 
   const oldest = Math.min(state.nextWindow, ...state.setAside);
   return {
@@ -97,8 +147,43 @@ export const runSequencer = async (
     oldestUnsealedAgeMs: oldest === BEGINNING ? 0 : Math.max(0, now - oldest),
     setAsideCount: state.setAside.length,
     moreToDo: sealing.moreToDo || late.moreToDo,
+    ...(digest.written === undefined ? {} : { digest: digest.written }),
   };
 };
+
+/**
+ * The windows a run may write to, saved in the state item before it writes them; the digest step covers them and
+ * clears the journal. A run that stops in between leaves them for the next run's record.
+ */
+class Journal {
+  private readonly windows: Set<number>;
+  private readonly fresh: number[] = [];
+
+  constructor(
+    private readonly events: EventStore,
+    carried: ReadonlySet<number>,
+  ) {
+    this.windows = new Set(carried);
+  }
+
+  /** Saves `state` with these windows added, unless all of them are journaled already. */
+  async add(state: SequencerState, starts: readonly number[]): Promise<void> {
+    const fresh = starts.filter((start) => !this.windows.has(start));
+    if (fresh.length === 0) return;
+    for (const start of fresh) this.windows.add(start);
+    this.fresh.push(...fresh);
+    await this.events.putSequencerState(this.into(state));
+  }
+
+  /** The windows this run journaled. */
+  added(): number[] {
+    return [...this.fresh];
+  }
+
+  into(state: SequencerState): SequencerState {
+    return { ...state, undigested: [...this.windows].sort((a, b) => a - b) };
+  }
+}
 
 interface PlannedWindow {
   readonly start: number;
@@ -129,6 +214,8 @@ const sealPending = async (
   settings: SequencerSettings,
   state: SequencerState,
   now: number,
+  journal: Journal,
+  writes: RunWrites,
 ): Promise<StepResult> => {
   const limit = settings.maxWindowsPerRun;
   const buckets = await deps.events.listPending(state.sealableBefore, Number.isFinite(limit) ? limit * 4 : limit);
@@ -148,6 +235,10 @@ const sealPending = async (
   }
   const windows = [...planned.values()].sort((a, b) => a.start - b.start);
   const chosen = windows.slice(0, limit);
+  await journal.add(
+    state,
+    chosen.map((window) => window.start),
+  );
 
   const sealed: SealedWindow[] = [];
   const setAside: SetAsideWindow[] = [];
@@ -156,7 +247,7 @@ const sealPending = async (
   for (const window of chosen) {
     try {
       const events = await windowEvents(deps.events, window);
-      const result = await sealWindow(deps, window, events);
+      const result = await sealWindow(deps, window, events, writes);
       if (result !== undefined) sealed.push(result);
       if (sealedAtRisk(window.start, now, settings)) {
         next = { ...next, atRisk: withAtRisk(next.atRisk, window.start, window.end, now) };
@@ -205,19 +296,19 @@ const sealWindow = async (
   deps: SequencerDeps,
   window: PlannedWindow,
   events: readonly StagedEvent[],
+  writes: RunWrites,
 ): Promise<SealedWindow | undefined> => {
   if (events.length === 0) return undefined;
   const manifest = await readManifest(deps.archive, window.start);
   if (manifest === undefined) {
-    const key = mainPartKey(window.start);
-    const { bytes, part } = buildPart('main', key, events);
+    const parts = await placeParts(deps.archive, window.start, 'main', 0, events, deps.source ?? OKTA);
     const conflicts = conflictingUuids(events);
-    await deps.archive.put(key, bytes, 'application/gzip');
-    await writeManifest(deps.archive, window, [part], conflicts);
+    await writeManifest(deps.archive, window, parts, parts, conflicts, writes);
     await markArchived(deps.events, events);
-    return { window: formatWindow(window.start), kind: 'main', eventCount: part.eventCount, conflicts };
+    // Normally one main part; late parts too only when a run that stopped before the manifest left a part to take over.
+    return { window: formatWindow(window.start), kind: 'main', eventCount: events.length, conflicts };
   }
-  return supplement(deps, window, manifest, events);
+  return supplement(deps, window, manifest, events, writes);
 };
 
 /** Writes the events the manifest does not list yet as the window's next late part; at most one per call. */
@@ -226,8 +317,10 @@ const supplement = async (
   window: { readonly start: number; readonly end: number },
   manifest: WindowManifest | undefined,
   events: readonly StagedEvent[],
+  writes: RunWrites,
 ): Promise<SealedWindow | undefined> => {
-  const archived = manifest === undefined ? new Set<string>() : await archivedKeys(deps.archive, manifest);
+  const archived =
+    manifest === undefined ? new Set<string>() : await archivedKeys(deps.archive, manifest, deps.source ?? OKTA);
   // One content once, even when a layout change staged it under two partitions.
   const fresh = [...new Map(events.map((event) => [event.sk, event])).values()].filter(
     (event) => !archived.has(event.sk),
@@ -235,16 +328,78 @@ const supplement = async (
   let result: SealedWindow | undefined;
   if (fresh.length > 0) {
     const parts = manifest?.parts ?? [];
-    const sequence = parts.filter((part) => part.kind === 'late').length + 1;
-    const { bytes, part } = buildPart('late', latePartKey(window.start, sequence), fresh);
+    const lateParts = parts.filter((part) => part.kind === 'late').length;
+    const added = await placeParts(deps.archive, window.start, 'late', lateParts, fresh, deps.source ?? OKTA);
     const keys = [...archived, ...fresh.map((event) => event.sk)];
     const conflicts = [...new Set([...(manifest?.conflicts ?? []), ...conflictingKeys(keys)])].sort();
-    await deps.archive.put(part.key, bytes, 'application/gzip');
-    await writeManifest(deps.archive, window, [...parts, part], conflicts);
-    result = { window: formatWindow(window.start), kind: 'late', eventCount: part.eventCount, conflicts };
+    await writeManifest(deps.archive, window, [...parts, ...added], added, conflicts, writes);
+    result = { window: formatWindow(window.start), kind: 'late', eventCount: fresh.length, conflicts };
   }
   await markArchived(deps.events, events);
   return result;
+};
+
+/**
+ * Writes `events` as the window's next part: the main part (`kind` main), or late part `lateParts + 1`. A part key
+ * that already holds an object (a run wrote the part, then stopped before the manifest) is never written over with
+ * other content. The object is taken over when it is exactly the part that the events it holds make (built again
+ * here from the staged events, byte for byte: so it is the sequencer's, not a forgery), and the remaining events go
+ * into the next late part; anything else there sets the window aside.
+ */
+const placeParts = async (
+  archive: ArchiveStore,
+  windowStart: number,
+  kind: ArchivePart['kind'],
+  lateParts: number,
+  events: readonly StagedEvent[],
+  source: LogSource,
+): Promise<ArchivePart[]> => {
+  const parts: ArchivePart[] = [];
+  let remaining = events;
+  let late = lateParts;
+  for (let partKind = kind; remaining.length > 0; partKind = 'late') {
+    const key = partKind === 'main' ? mainPartKey(windowStart) : latePartKey(windowStart, ++late);
+    const built = buildPart(partKind, key, remaining);
+    const existing = await archive.get(key);
+    if (existing === undefined) {
+      await archive.put(key, built.bytes, 'application/gzip');
+      parts.push(built.part);
+      break;
+    }
+    const taken = takeOver(partKind, key, existing, remaining, built, source);
+    parts.push(taken.part);
+    remaining = remaining.filter((event) => !taken.holds.has(event.sk));
+  }
+  return parts;
+};
+
+/** The part an unlisted object at `key` is, if the staged events it holds build exactly its bytes. */
+const takeOver = (
+  kind: ArchivePart['kind'],
+  key: string,
+  existing: Uint8Array,
+  events: readonly StagedEvent[],
+  built: BuiltPart,
+  source: LogSource,
+): { part: ArchivePart; holds: Set<string> } => {
+  if (Buffer.from(existing).equals(Buffer.from(built.bytes))) {
+    return { part: built.part, holds: new Set(events.map((event) => event.sk)) };
+  }
+  let holds: Set<string>;
+  try {
+    holds = eventKeysOf(existing, source);
+  } catch {
+    throw new ArchiveCorruptError(`${key} exists, is listed in no manifest and is not a part`);
+  }
+  const held = events.filter((event) => holds.has(event.sk));
+  if (held.length === 0 || held.length !== holds.size) {
+    throw new ArchiveCorruptError(`${key} exists, is listed in no manifest and holds events not staged for its window`);
+  }
+  const rebuilt = buildPart(kind, key, held);
+  if (!Buffer.from(existing).equals(Buffer.from(rebuilt.bytes))) {
+    throw new ArchiveCorruptError(`${key} exists, is listed in no manifest and is not the part its events make`);
+  }
+  return { part: rebuilt.part, holds };
 };
 
 /** uuids that appear with more than one content among `uuid#hash` keys. */
@@ -263,7 +418,11 @@ const markArchived = async (events: EventStore, archived: readonly StagedEvent[]
 };
 
 /** Every `uuid#hash` the window's parts hold, each part checked against the SHA-256 its manifest lists. */
-const archivedKeys = async (archive: ArchiveStore, manifest: WindowManifest): Promise<Set<string>> => {
+const archivedKeys = async (
+  archive: ArchiveStore,
+  manifest: WindowManifest,
+  source: LogSource,
+): Promise<Set<string>> => {
   const keys = new Set<string>();
   for (const part of manifest.parts) {
     if (part.events !== undefined) {
@@ -275,34 +434,51 @@ const archivedKeys = async (archive: ArchiveStore, manifest: WindowManifest): Pr
     if (sha256Hex(bytes) !== part.sha256) {
       throw new ArchiveCorruptError(`${part.key} does not match the SHA-256 its manifest lists`);
     }
-    for (const line of gunzipSync(bytes).toString('utf8').split('\n')) {
-      if (line === '') continue;
-      const event = JSON.parse(line) as { uuid: string };
-      keys.add(`${event.uuid.toLowerCase()}#${contentHash(event)}`);
-    }
+    for (const key of eventKeysOf(bytes, source)) keys.add(key);
   }
   return keys;
 };
 
-const writeManifest = (
+/** The `<id>#<hash>` of every event in a part's bytes, the id as the source names it (Okta's uuid, Auth0's log_id). */
+const eventKeysOf = (bytes: Uint8Array, source: LogSource): Set<string> => {
+  const keys = new Set<string>();
+  for (const line of gunzipSync(bytes).toString('utf8').split('\n')) {
+    if (line === '') continue;
+    const event = JSON.parse(line) as Record<string, unknown>;
+    keys.add(`${String(source.claimedIdentity(event).id).toLowerCase()}#${contentHash(event)}`);
+  }
+  return keys;
+};
+
+const writeManifest = async (
   archive: ArchiveStore,
   window: { readonly start: number; readonly end: number },
   parts: ArchivePart[],
+  /** The parts this manifest version adds: the digest record lists them with it. */
+  added: readonly ArchivePart[],
   conflicts: string[],
-) => {
+  writes: RunWrites,
+): Promise<void> => {
+  const eventCount = parts.reduce((sum, part) => sum + part.eventCount, 0);
   const manifest: WindowManifest = {
     version: 1,
     window: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() },
-    eventCount: parts.reduce((sum, part) => sum + part.eventCount, 0),
+    eventCount,
     parts,
     conflicts,
   };
-  return archive.put(manifestKey(window.start), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
+  const bytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+  await archive.put(manifestKey(window.start), bytes, 'application/json');
+  for (const part of added) writes.part(window.start, part);
+  writes.manifest(window.start, { bytes, parts, eventCount });
 };
 
 const readManifest = async (archive: ArchiveStore, windowStart: number): Promise<WindowManifest | undefined> => {
   const bytes = await archive.get(manifestKey(windowStart));
-  if (bytes === undefined) return undefined;
+  return bytes === undefined ? undefined : parseManifest(bytes, windowStart);
+};
+
+const parseManifest = (bytes: Uint8Array, windowStart: number): WindowManifest => {
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -325,6 +501,8 @@ const archiveLateEvents = async (
   settings: SequencerSettings,
   state: SequencerState,
   now: number,
+  journal: Journal,
+  writes: RunWrites,
 ): Promise<StepResult> => {
   const perShard = Math.ceil(settings.maxLateMarkersPerRun / LATE_MARKER_SHARDS);
   const lists = await Promise.all(
@@ -332,7 +510,7 @@ const archiveLateEvents = async (
       deps.events.listLateMarkers(shard, state.nextWindow, perShard),
     ),
   );
-  const moreToDo = lists.some((list) => list.length >= perShard);
+  let moreToDo = lists.some((list) => list.length >= perShard);
   const byWindow = new Map<number, { start: number; end: number; markers: LateMarker[] }>();
   for (const marker of lists.flat()) {
     const window = archiveWindowAt(marker.publishedMs, state.windowSizes);
@@ -344,7 +522,10 @@ const archiveLateEvents = async (
   const sealed: SealedWindow[] = [];
   const failed: Array<{ start: number; reason: string }> = [];
   const succeeded: number[] = [];
-  const groups = [...byWindow.values()].sort((a, b) => a.start - b.start);
+  const all = [...byWindow.values()].sort((a, b) => a.start - b.start);
+  // The rest keep their markers for the next run.
+  const groups = all.slice(0, settings.maxSupplementWindowsPerRun ?? all.length);
+  moreToDo ||= groups.length < all.length;
   // One batched read for the events of every marker, whichever windows they belong to.
   const staged = new Map(
     (await deps.events.getStaged(groups.flatMap((group) => group.markers))).map((event) => [
@@ -352,10 +533,14 @@ const archiveLateEvents = async (
       event,
     ]),
   );
+  await journal.add(
+    state,
+    groups.filter((group) => pendingOf(group, staged).length > 0).map((group) => group.start),
+  );
   // Windows are independent (each has its own manifest), so a few are supplemented at once.
   await forEachLimited(groups, 8, async (group) => {
     try {
-      const result = await supplementFromMarkers(deps, group, staged, now - settings.sealGuardSeconds * 1000);
+      const result = await supplementFromMarkers(deps, group, staged, now - settings.sealGuardSeconds * 1000, writes);
       if (result !== undefined) sealed.push(result);
       succeeded.push(group.start);
     } catch (error) {
@@ -377,17 +562,16 @@ const supplementFromMarkers = async (
   group: { start: number; end: number; markers: LateMarker[] },
   stagedByKey: ReadonlyMap<string, StagedEvent>,
   settledBefore: number,
+  writes: RunWrites,
 ): Promise<SealedWindow | undefined> => {
-  const staged = group.markers.flatMap((marker) => stagedByKey.get(`${marker.pk}|${marker.sk}`) ?? []);
-  const found = new Set(staged.map((event) => `${event.pk}|${event.sk}`));
-  // An on-time event (it has its TTL) in a sealed window is archived: the close guarantees the seal read it, and had
-  // TTL removed it first, the rescue would have staged it again without TTL. Late and rescued events carry no TTL
-  // until they are archived.
-  const pending = staged.filter((event) => event.archived !== true && event.expiresAt === undefined);
+  const found = new Set(
+    group.markers.map((marker) => `${marker.pk}|${marker.sk}`).filter((key) => stagedByKey.has(key)),
+  );
+  const pending = pendingOf(group, stagedByKey);
   let result: SealedWindow | undefined;
   if (pending.length > 0) {
     const manifest = await readManifest(deps.archive, group.start);
-    result = await supplement(deps, group, manifest, pending);
+    result = await supplement(deps, group, manifest, pending, writes);
   }
   // A marker whose event is missing: either the write that follows the marker is still in flight (younger than the
   // guard: keep it), or the event was archived and has since expired, or the writer failed before staging it and its
@@ -398,6 +582,19 @@ const supplementFromMarkers = async (
   await forEachLimited(done, 16, (marker) => deps.events.deleteLateMarker(marker));
   return result;
 };
+
+/**
+ * The events of a window's markers still to archive. An on-time event (it has its TTL) in a sealed window is archived:
+ * the close guarantees the seal read it, and had TTL removed it first, the rescue would have staged it again without
+ * TTL. Late and rescued events carry no TTL until they are archived.
+ */
+const pendingOf = (
+  group: { readonly markers: readonly LateMarker[] },
+  stagedByKey: ReadonlyMap<string, StagedEvent>,
+): StagedEvent[] =>
+  group.markers
+    .flatMap((marker) => stagedByKey.get(`${marker.pk}|${marker.sk}`) ?? [])
+    .filter((event) => event.archived !== true && event.expiresAt === undefined);
 
 const recordSetAside = async (
   events: EventStore,

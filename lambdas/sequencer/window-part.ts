@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { ArchivePart } from '../shared/archive-layout.ts';
+import { sha256Hex } from '../shared/digest-record.ts';
 import { compareStaged, type StagedEvent } from '../shared/staged-event.ts';
 
 export interface BuiltPart {
@@ -39,7 +39,7 @@ const backfilled = (events: readonly StagedEvent[]): { backfilled?: string[] } =
   return keys.length === 0 ? {} : { backfilled: keys };
 };
 
-export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+export { sha256Hex } from '../shared/digest-record.ts';
 
 /** uuids that appear with more than one content among `events`. */
 export const conflictingUuids = (events: ReadonlyArray<Pick<StagedEvent, 'uuid' | 'hash'>>): string[] => {

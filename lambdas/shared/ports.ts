@@ -51,6 +51,23 @@ export interface SequencerState {
   /** Starts of windows that could not be sealed as planned; retried every run. */
   readonly setAside: readonly number[];
   readonly atRisk: readonly AtRiskRange[];
+  /** The last digest record of the archive's integrity chain; absent before the first (or with the state lost). */
+  readonly digestHead?: DigestHead;
+  /**
+   * Starts of windows whose objects a run may have written and no digest record covers yet: recorded before the
+   * objects are written, cleared once a digest record covers them, so a run that crashed in between is covered by the
+   * next.
+   */
+  readonly undigested?: readonly number[];
+}
+
+/** Where the integrity chain ends: the sequencer appends the next record after it. */
+export interface DigestHead {
+  readonly sequence: number;
+  /** SHA-256 (hex) of the record's bytes as stored: the next record's `previous.sha256`. */
+  readonly sha256: string;
+  /** The record's `sealed.to` (epoch ms); the next record's stretch starts there. */
+  readonly sealedTo: number;
 }
 
 /** What an operator reads about a window the sequencer set aside. */
@@ -98,6 +115,18 @@ export interface EventStore extends EventStager {
   putSetAside(record: SetAsideRecord): Promise<void>;
   getSetAside(windowStart: number): Promise<SetAsideRecord | undefined>;
   deleteSetAside(windowStart: number): Promise<void>;
+}
+
+/**
+ * Signs digest records: ECDSA P-256 with SHA-256, DER-encoded, as KMS `Sign` returns for ECDSA_SHA_256. Deployed, a
+ * KMS asymmetric key (the message is hashed in the Lambda and only its SHA-256 is sent, MessageType DIGEST); locally,
+ * a key file. The sequencer without a signer writes an unsigned chain.
+ */
+export interface ArchiveSigner {
+  /** Names the key in each record: the KMS key ARN, or a local key's fingerprint. */
+  readonly keyId: string;
+  /** The signature over `message` (SHA-256 is taken of it). */
+  sign(message: Uint8Array): Promise<Uint8Array>;
 }
 
 /** The archive (S3 bucket, or a directory locally). Keys are relative to the bucket or directory. */

@@ -16,7 +16,7 @@ import { ArchiveDirStore } from '../local/archive-dir-store.ts';
  * its key, never thrown, so a reader of a large archive sees every problem at once. Errors reaching the storage itself
  * (no such bucket, access denied) are thrown.
  *
- * Shared by `olp audit` and the archive tools that follow it (verify, export).
+ * Shared by `olp audit` and `olp archive verify|export` (verify-archive.ts, export-archive.ts).
  */
 
 /** Where an archive's objects are: keys are the layout's (`archive/dt=.../manifest.json`), relative to the root. */
@@ -127,6 +127,8 @@ export interface ArchiveWindow {
   readonly start: number;
   readonly end: number;
   readonly manifest: WindowManifest;
+  /** SHA-256 (hex) of the manifest's bytes as stored, which the integrity chain's digest records list. */
+  readonly sha256: string;
 }
 
 export interface WindowListing {
@@ -135,6 +137,8 @@ export interface WindowListing {
   readonly problems: ArchiveProblem[];
   /** Folders (`archive/dt=.../window=.../`) of windows in the range that hold objects but no manifest. */
   readonly withoutManifest: string[];
+  /** Every object of the window folders listed (those starting in the range's hours), by folder, in key order. */
+  readonly objects: ReadonlyMap<string, readonly string[]>;
 }
 
 /** One archived event: its line as stored, where it is, and the fields the archive is ordered and deduped by. */
@@ -158,13 +162,30 @@ const MANIFEST_KEY =
 const WINDOW_FOLDER =
   /^(archive\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/window=(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z\/)/;
 
-const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+export const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The window folder an archive key is in, with the window's start, or undefined for a key outside any window. */
+export const windowOfKey = (key: string): { folder: string; start: number } | undefined => {
+  const folder = WINDOW_FOLDER.exec(key);
+  if (folder?.[1] === undefined) return undefined;
+  const start = startOfFolder(folder[2] ?? '', folder[3] ?? '', folder[4] ?? '', folder[5] ?? '');
+  return Number.isFinite(start) ? { folder: folder[1], start } : undefined;
+};
+
+/** The first instant whose windows `listWindows` lists for a range: the hour `since` is in. */
+export const earliestListed = (range: ArchiveRange): number => Math.floor(range.since / HOUR_MS) * HOUR_MS;
+
+/** Past this many days, one listing of `archive/` costs fewer requests than one listing per day. */
+const MOST_DAY_LISTINGS = 3660;
 
 /**
  * The `archive/dt=YYYY-MM-DD/` prefixes of the days the range touches. A window never crosses a whole hour (every
- * window length divides an hour), so the windows overlapping the range all start on these days.
+ * window length divides an hour), so the windows overlapping the range all start on these days. An unbounded range
+ * (the whole archive), or one of more than ten years, is `archive/` itself.
  */
 export const dayPrefixes = (range: ArchiveRange): string[] => {
+  if (!Number.isFinite(range.since) || !Number.isFinite(range.until)) return ['archive/'];
+  if ((range.until - range.since) / DAY_MS > MOST_DAY_LISTINGS) return ['archive/'];
   const prefixes: string[] = [];
   for (let day = Math.floor(range.since / DAY_MS) * DAY_MS; day < range.until; day += DAY_MS) {
     prefixes.push(`archive/dt=${new Date(day).toISOString().slice(0, 10)}/`);
@@ -182,18 +203,22 @@ const startOfFolder = (date: string, hh: string, mm: string, ss: string): number
  */
 export async function listWindows(source: ArchiveSource, range: ArchiveRange): Promise<WindowListing> {
   // The window holding `since` starts within its hour; the manifest says where it ends.
-  const earliest = Math.floor(range.since / HOUR_MS) * HOUR_MS;
+  const earliest = earliestListed(range);
   const candidates: Array<{ key: string; start: number }> = [];
   const folders = new Map<string, boolean>();
+  const objects = new Map<string, string[]>();
   for (const prefix of dayPrefixes(range)) {
     for await (const key of source.list(prefix)) {
-      const folder = WINDOW_FOLDER.exec(key);
-      if (folder?.[1] === undefined) continue;
-      const start = startOfFolder(folder[2] ?? '', folder[3] ?? '', folder[4] ?? '', folder[5] ?? '');
+      const window = windowOfKey(key);
+      if (window === undefined) continue;
+      const { folder, start } = window;
       if (!(start >= earliest && start < range.until)) continue;
       const manifest = MANIFEST_KEY.exec(key);
       if (manifest !== null) candidates.push({ key, start });
-      folders.set(folder[1], (folders.get(folder[1]) ?? false) || manifest !== null);
+      folders.set(folder, (folders.get(folder) ?? false) || manifest !== null);
+      const inFolder = objects.get(folder) ?? [];
+      inFolder.push(key);
+      objects.set(folder, inFolder);
     }
   }
   const read = await mapLimited(candidates, CONCURRENCY, ({ key, start }) => readManifest(source, key, start));
@@ -210,6 +235,7 @@ export async function listWindows(source: ArchiveSource, range: ArchiveRange): P
       .filter(([, hasManifest]) => !hasManifest)
       .map(([folder]) => folder)
       .sort(compareKeys),
+    objects,
   };
 }
 
@@ -233,7 +259,7 @@ const readManifest = async (
   if (Date.parse(manifest.window.start) !== start || !(end > start) || !key.startsWith(windowPrefix(start))) {
     return { key, reason: `the manifest's window (${manifest.window.start}) is not the one its key names` };
   }
-  return { manifestKey: key, start, end, manifest };
+  return { manifestKey: key, start, end, manifest, sha256: sha256Hex(bytes) };
 };
 
 const gunzipAsync = promisify(gunzip);
@@ -257,16 +283,10 @@ export async function readPart(
   if (sha256Hex(bytes) !== part.sha256) {
     return { events: [], problems: [{ key, reason: 'does not match the SHA-256 its manifest lists' }] };
   }
-  let text: string;
-  try {
-    text = (await gunzipAsync(bytes)).toString('utf8');
-  } catch {
-    return { events: [], problems: [{ key, reason: 'matches its SHA-256 but is not gzip' }] };
-  }
+  const lines = await partLines(bytes);
+  if (lines === undefined) return { events: [], problems: [{ key, reason: 'matches its SHA-256 but is not gzip' }] };
   const events: ArchivedEvent[] = [];
   const problems: ArchiveProblem[] = [];
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
   for (const [i, line] of lines.entries()) {
     const event = eventOf(line);
     if (event === undefined) {
@@ -281,7 +301,21 @@ export async function readPart(
   return { events, problems };
 }
 
-const eventOf = (line: string): { uuid: string; published: string } | undefined => {
+/** A part's lines, gunzipped, without the empty string after the last newline; undefined when it is not gzip. */
+export async function partLines(bytes: Uint8Array): Promise<string[] | undefined> {
+  let text: string;
+  try {
+    text = (await gunzipAsync(bytes)).toString('utf8');
+  } catch {
+    return undefined;
+  }
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines;
+}
+
+/** The uuid (lowercased) and `published` of an archived line, or undefined when it is no System Log event. */
+export const eventOf = (line: string): { uuid: string; published: string } | undefined => {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -323,7 +357,11 @@ export async function* readArchive(source: ArchiveSource, range: ArchiveRange): 
 }
 
 /** `task` over `items`, at most `limit` at a time, results in the items' order. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { KeyFileArchiveSigner, SigningKeyError } from '../../lambdas/shared/digest-key-file-signer.ts';
 import { escapeForTerminal } from '../../lambdas/shared/escape-text.ts';
 import { EVENT_SOURCE_NAME, EVENT_SOURCE_RULE } from '../config.ts';
 import { type InputRecord, readEventInput, toEnvelope } from '../local/event-input.ts';
@@ -9,10 +11,10 @@ import {
   type PipelineInput,
   WindowSetAsideError,
 } from '../local/local-pipeline.ts';
-import { parseSince, readSystemLog } from '../okta/system-log.ts';
 import { generateSample } from '../local/sample-stream.ts';
 import { credentialsFromVariables, type OktaCredentials, OktaCredentialsError } from '../okta/credentials.ts';
 import { OktaOrgUrlError, parseOrgUrl } from '../okta/okta-client.ts';
+import { parseSince, readSystemLog } from '../okta/system-log.ts';
 import { loadRules } from '../rules/index.ts';
 import { type ParsedOptions, parseOptions, positiveInteger } from './args.ts';
 import { CliError, type CliIo } from './io.ts';
@@ -40,6 +42,8 @@ Options:
   --lateness <seconds>     allowed lateness before a window is sealed (default 120)
   --window <seconds>       window length, divides 3600 (default 60)
   --sample-count <n>       events in the built-in sample (default 2000)
+  --signing-key <file>     sign the archive's digest records with this EC P-256 private key (PEM); unsigned without
+                           it. Check them with olp archive verify --public-key <its public key>
 `;
 
 const CHUNK = 1000;
@@ -82,6 +86,7 @@ export const localCommand = async (args: string[], io: CliIo): Promise<number> =
     throw new CliError(`--event-source-name ${EVENT_SOURCE_RULE}, got ${JSON.stringify(eventSourceName)}`, 2);
   }
   const input = chooseInput(values, io, sampleCount, eventSourceName);
+  const signer = await readSigningKey(values['signing-key']);
 
   const archiveDir = values['archive-dir'] ?? '.olp/archive';
   const json = values.json === true;
@@ -98,6 +103,7 @@ export const localCommand = async (args: string[], io: CliIo): Promise<number> =
     alertDedupeRetentionDays: 30,
     inputName: input.name,
     ...(eventSourceName === undefined ? {} : { eventSourceName }),
+    ...(signer === undefined ? {} : { signer }),
     onAlert: show,
   });
   const started = Date.now();
@@ -143,6 +149,7 @@ const OPTIONS = {
   lateness: { type: 'string' },
   window: { type: 'string' },
   'sample-count': { type: 'string' },
+  'signing-key': { type: 'string' },
 } as const;
 type Values = ParsedOptions<typeof OPTIONS>;
 
@@ -150,6 +157,23 @@ interface Input {
   readonly name: string;
   records(): AsyncIterable<PipelineInput>;
 }
+
+/** The digest records' signer from a private key file, or a one-line usage error naming it. */
+const readSigningKey = async (file: string | undefined): Promise<KeyFileArchiveSigner | undefined> => {
+  if (file === undefined) return undefined;
+  let pem: Buffer;
+  try {
+    pem = await readFile(file);
+  } catch (error) {
+    throw new CliError(`--signing-key ${file}: ${(error as NodeJS.ErrnoException).code ?? 'cannot be read'}`, 2);
+  }
+  try {
+    return new KeyFileArchiveSigner(pem);
+  } catch (error) {
+    if (error instanceof SigningKeyError) throw new CliError(`--signing-key ${file} ${error.message}`, 2);
+    throw error;
+  }
+};
 
 const fromInputRecord = (record: InputRecord): PipelineInput =>
   'error' in record

@@ -15,6 +15,10 @@ Usage:
   olp stream activate|deactivate --okta-org <url> <id>
   olp stream create --okta-org <url> --name <n> --account <id> --region <r> --event-source-name <name>
   olp audit --okta-org <url> --since <ISO|24h> [--until <ISO>] (--archive-dir <dir> | --bucket <name>) [--fill]
+  olp archive verify (--dir <dir> | --bucket <name> [--prefix <p>]) [--since <ISO>] [--until <ISO>] [--json]
+                     [--public-key <file>]
+  olp archive export (--dir <dir> | --bucket <name> [--prefix <p>]) [--since <ISO>] [--until <ISO>] [--out <file>]
+                     [--no-verify]
   olp auth0 stream list --domain <tenant domain> [--json]
   olp auth0 stream status --domain <tenant domain> (--id <id> | --name <name>) [--json]
   olp auth0 stream resume --domain <tenant domain> --id <id>
@@ -30,6 +34,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   pattern: async () => (await import('./pattern-command.ts')).patternCommand,
   stream: async () => (await import('./stream-command.ts')).streamCommand,
   audit: async () => (await import('./audit-command.ts')).auditCommand,
+  archive: async () => (await import('./archive-command.ts')).archiveCommand,
   auth0: async () => (await import('./auth0-command.ts')).auth0Command,
 };
 

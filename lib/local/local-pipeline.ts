@@ -23,7 +23,7 @@ import { runSequencer, type SequencerSettings } from '../../lambdas/sequencer/ru
 import { createDynamoAlertClaims } from '../../lambdas/shared/dynamo-alert-claims.ts';
 import { DynamoEventStore } from '../../lambdas/shared/dynamo-event-store.ts';
 import { OKTA_SOURCE_PREFIX, type SourcePin } from '../../lambdas/shared/okta-event.ts';
-import type { EventStager } from '../../lambdas/shared/ports.ts';
+import type { ArchiveSigner, EventStager } from '../../lambdas/shared/ports.ts';
 import { quarantine } from '../../lambdas/shared/quarantine.ts';
 import { S3ArchiveStore } from '../../lambdas/shared/s3-archive-store.ts';
 import { type EventOrigin, ORIGIN_ATTRIBUTE } from '../../lambdas/shared/staged-event.ts';
@@ -64,6 +64,8 @@ export interface LocalPipelineOptions {
   readonly inputName: string;
   /** Accept only envelopes from this partner event source; any Okta source when absent. */
   readonly eventSourceName?: string;
+  /** Signs the archive's digest records (`--signing-key`); unsigned when absent. */
+  readonly signer?: ArchiveSigner;
   readonly onAlert: (alert: LocalAlert) => void;
 }
 
@@ -431,7 +433,12 @@ export class LocalPipeline {
 
   private async seal(now: number): Promise<void> {
     if (!Number.isFinite(now)) return;
-    const report = await runSequencer({ events: this.stack.events, archive: this.stack.archive }, this.settings, now);
+    const deps = {
+      events: this.stack.events,
+      archive: this.stack.archive,
+      ...(this.options.signer === undefined ? {} : { signer: this.options.signer }),
+    };
+    const report = await runSequencer(deps, this.settings, now);
     for (const window of report.sealed) {
       if (window.kind === 'main') this.counts.windowsSealed++;
       else this.counts.lateSupplements++;

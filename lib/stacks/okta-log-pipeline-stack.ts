@@ -9,6 +9,7 @@ import { AUTH0, AUTH0_HTTP_SOURCE, type LogSource, OKTA } from '../../lambdas/sh
 import type { PipelineConfig } from '../config.ts';
 import { Alerting } from '../constructs/alerting.ts';
 import { grantObjectKeys } from '../constructs/archive-bucket.ts';
+import { ArchiveSigningKey } from '../constructs/archive-signing-key.ts';
 import { Auth0HttpSink } from '../constructs/auth0-http-sink.ts';
 import { FeedWatchdog } from '../constructs/feed-watchdog.ts';
 import { PartnerEventBus } from '../constructs/partner-event-bus.ts';
@@ -82,6 +83,8 @@ interface SourcePipelineProps {
   readonly environment?: Readonly<Record<string, string>>;
   /** What the descriptions call the source's events. */
   readonly eventsCalled: string;
+  /** Signs the digest records the source's sequencer appends to its archive's integrity chain. */
+  readonly signingKey: ArchiveSigningKey;
 }
 
 /** The staging settings every function of a source reads, over that source's events table. */
@@ -154,6 +157,7 @@ function sourcePipeline(scope: Construct, props: SourcePipelineProps): SourcePip
       ...staging,
       ...extra,
       SEAL_GUARD_SECONDS: String(SEAL_GUARD.toSeconds()),
+      ARCHIVE_SIGNING_KEY_ID: props.signingKey.key.keyArn,
     },
   });
   eventsTable.grant(
@@ -173,6 +177,15 @@ function sourcePipeline(scope: Construct, props: SourcePipelineProps): SourcePip
     ['s3:GetObject', 's3:PutObject'],
     "The sequencer writes each window's parts and manifest",
   );
+  // The integrity chain: the sequencer reads the record after its head before appending one, and never deletes.
+  grantObjectKeys(
+    archiveBucket,
+    sequencer.role,
+    `${prefix}digests/*`,
+    ['s3:GetObject', 's3:PutObject'],
+    "The sequencer appends the archive's digest records",
+  );
+  props.signingKey.grantSignDigest(sequencer.lambdaFunction);
   // Without s3:ListBucket, S3 answers a get of a missing object with 403 instead of NoSuchKey.
   iam.Grant.addToPrincipal({
     grantee: sequencer.lambdaFunction,
@@ -219,6 +232,8 @@ export class OktaLogPipelineStack extends Stack {
   /** Deployed when `oktaOrgUrl` and `oktaSecretName` are configured. */
   public readonly watchdog?: FeedWatchdog;
   public readonly alarms: PipelineAlarms;
+  /** Signs the digest records of every source's archive; its public half verifies them offline (olp archive verify). */
+  public readonly archiveSigningKey: ArchiveSigningKey;
   /** Deployed when `auth0EventSourceName` or `auth0HttpSink` is configured. */
   public readonly auth0?: Auth0Source;
 
@@ -234,6 +249,8 @@ export class OktaLogPipelineStack extends Stack {
     });
     const eventsTable = this.stateful.eventsTable.table;
     const archiveBucket = this.stateful.archive.bucket;
+    // Stateful too (every record of the integrity chain is signed with it), kept apart from compute.
+    this.archiveSigningKey = new ArchiveSigningKey(this, 'ArchiveSigningKey');
 
     const compute = new Construct(this, 'Compute');
     this.partnerBus = new PartnerEventBus(compute, 'PartnerBus', { eventSourceName: config.eventSourceName });
@@ -246,6 +263,7 @@ export class OktaLogPipelineStack extends Stack {
       partnerBus: this.partnerBus,
       eventSourceNames: [config.eventSourceName],
       eventsCalled: 'Okta System Log events',
+      signingKey: this.archiveSigningKey,
     });
     this.ingest = oktaPipeline.ingest;
     this.sequencer = oktaPipeline.sequencer;
@@ -358,6 +376,10 @@ export class OktaLogPipelineStack extends Stack {
 
     new CfnOutput(this, 'PartnerEventBusName', { value: this.partnerBus.eventBus.eventBusName });
     new CfnOutput(this, 'ArchiveBucketName', { value: archiveBucket.bucketName });
+    new CfnOutput(this, 'ArchiveSigningKeyArn', {
+      value: this.archiveSigningKey.key.keyArn,
+      description: 'aws kms get-public-key --key-id <this> gives the public key for olp archive verify --public-key',
+    });
     new CfnOutput(this, 'ArchiveDatabaseName', { value: this.stateful.archiveQuery.database.ref });
     new CfnOutput(this, 'ArchiveTableName', { value: this.stateful.archiveQuery.tableName });
     new CfnOutput(this, 'ArchiveWorkGroupName', { value: this.stateful.archiveQuery.workGroup.ref });
@@ -401,6 +423,7 @@ export class OktaLogPipelineStack extends Stack {
       eventSourceNames: sourceNames,
       environment: { LOG_SOURCE: AUTH0.name },
       eventsCalled: 'Auth0 logs',
+      signingKey: this.archiveSigningKey,
     });
     let httpSink: Auth0HttpSink | undefined;
     if (config.auth0HttpSink) {

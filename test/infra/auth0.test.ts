@@ -345,7 +345,7 @@ describe('the Auth0 source in the stack', () => {
         expect(objectKeys.sort()).toEqual(prefixes.sort());
       };
       expectPrefixes(auth0.ingest.lambdaFunction, ['auth0/quarantine/*']);
-      expectPrefixes(auth0.sequencer.lambdaFunction, ['auth0/archive/*']);
+      expectPrefixes(auth0.sequencer.lambdaFunction, ['auth0/archive/*', 'auth0/digests/*']);
       expectPrefixes(auth0.rescue.lambdaFunction, []);
       expect(JSON.stringify(statementsOf(template, idOf(auth0.sequencer.lambdaFunction)))).not.toMatch(
         /s3:DeleteObject/,

@@ -148,6 +148,7 @@ describe('cdk-nag AwsSolutions checks', () => {
       'AwsSolutions-IAM5[Action::kms:GenerateDataKey*] on OktaLogPipeline/Compute/Alerting/Consumer/Handler/Role',
       'AwsSolutions-IAM5[Resource::*] on OktaLogPipeline/Compute/Rescue/Handler/Role',
       'AwsSolutions-IAM5[Resource::<StatefulArchive7D3A05C0.Arn>/archive/*] on OktaLogPipeline/Compute/Sequencer/Handler/Role',
+      'AwsSolutions-IAM5[Resource::<StatefulArchive7D3A05C0.Arn>/digests/*] on OktaLogPipeline/Compute/Sequencer/Handler/Role',
       'AwsSolutions-IAM5[Resource::<StatefulArchive7D3A05C0.Arn>/quarantine/*] on OktaLogPipeline/Compute/Alerting/Consumer/Handler/Role',
       'AwsSolutions-IAM5[Resource::<StatefulArchive7D3A05C0.Arn>/quarantine/*] on OktaLogPipeline/Compute/Ingest/Handler/Role',
       'AwsSolutions-S1 on OktaLogPipeline/Stateful/Archive/AccessLogs',

@@ -300,6 +300,7 @@ describe('OktaLogPipelineStack', () => {
             WINDOW_SHARDS: '8',
             DEDUPE_RETENTION_DAYS: '7',
             SEAL_GUARD_SECONDS: '90',
+            ARCHIVE_SIGNING_KEY_ID: arnOf(stack.archiveSigningKey.key),
           }),
         },
       });
@@ -428,7 +429,7 @@ describe('OktaLogPipelineStack', () => {
       ]);
     });
 
-    it('lets the sequencer read and write staged items and archive objects, but never delete an object', () => {
+    it('lets the sequencer read and write staged items, archive objects and digest records, never delete an object, and sign digests only', () => {
       expect(statementsOf(stack.sequencer.role)).toEqual([
         logStatement(stack.sequencer.pipelineFunction.logGroup),
         {
@@ -443,7 +444,17 @@ describe('OktaLogPipelineStack', () => {
           Effect: 'Allow',
           Resource: arnOf(stack.stateful.eventsTable),
         },
-        { Action: ['s3:GetObject', 's3:PutObject'], Effect: 'Allow', Resource: objectsUnder('archive/*') },
+        {
+          Action: ['s3:GetObject', 's3:PutObject'],
+          Effect: 'Allow',
+          Resource: [objectsUnder('archive/*'), objectsUnder('digests/*')],
+        },
+        {
+          Action: 'kms:Sign',
+          Effect: 'Allow',
+          Resource: arnOf(stack.archiveSigningKey.key),
+          Condition: { StringEquals: { 'kms:MessageType': 'DIGEST', 'kms:SigningAlgorithm': 'ECDSA_SHA_256' } },
+        },
         { Action: 's3:ListBucket', Effect: 'Allow', Resource: arnOf(stack.stateful.archive.bucket) },
       ]);
     });
@@ -952,6 +963,7 @@ describe('OktaLogPipelineStack', () => {
   it('outputs the bus name, bucket name and topic ARNs', () => {
     template.hasOutput('PartnerEventBusName', { Value: ref(stack.partnerBus.eventBus) });
     template.hasOutput('ArchiveBucketName', { Value: ref(stack.stateful.archive.bucket) });
+    template.hasOutput('ArchiveSigningKeyArn', { Value: arnOf(stack.archiveSigningKey.key) });
     template.hasOutput('AlertTopicArn', { Value: ref(stack.stateful.alertTopic) });
     template.hasOutput('OperationsTopicArn', { Value: ref(stack.stateful.operationsTopic) });
     template.hasOutput('ArchiveDatabaseName', { Value: ref(stack.stateful.archiveQuery.database) });
@@ -980,6 +992,8 @@ describe('OktaLogPipelineStack', () => {
       alertTopicKey: idOf(stack.stateful.alertTopic.key),
       operationsTopic: idOf(stack.stateful.operationsTopic),
       operationsTopicKey: idOf(stack.stateful.operationsTopic.key),
+      // A new key would sign the chain with a key whose public half verifiers do not have.
+      archiveSigningKey: idOf(stack.archiveSigningKey.key),
       // The bus name is fixed by the source, so a replacement would collide with the bus it replaces.
       partnerBus: idOf(stack.partnerBus.eventBus),
     }).toEqual({
@@ -991,6 +1005,7 @@ describe('OktaLogPipelineStack', () => {
       alertTopicKey: 'StatefulAlertTopicKey42EC2AAA',
       operationsTopic: 'StatefulOperationsTopicA759F4A5',
       operationsTopicKey: 'StatefulOperationsTopicKey7237343E',
+      archiveSigningKey: 'ArchiveSigningKey14630905',
       partnerBus: 'ComputePartnerBusF0CDA2CA',
     });
   });
