@@ -22,8 +22,17 @@ import { withStagingMemory } from '../../lambdas/ingest/staging-memory.ts';
 import { runSequencer, type SequencerSettings } from '../../lambdas/sequencer/run-sequencer.ts';
 import { createDynamoAlertClaims } from '../../lambdas/shared/dynamo-alert-claims.ts';
 import { DynamoEventStore } from '../../lambdas/shared/dynamo-event-store.ts';
-import { OKTA_SOURCE_PREFIX, type SourcePin } from '../../lambdas/shared/okta-event.ts';
-import type { ArchiveSigner, EventStager } from '../../lambdas/shared/ports.ts';
+import {
+  AUTH0,
+  LOG_SOURCES,
+  type LogSource,
+  OKTA,
+  type SourceName,
+  sourceOfEnvelope,
+} from '../../lambdas/shared/log-sources.ts';
+import type { SourcePin } from '../../lambdas/shared/okta-event.ts';
+import type { ArchiveSigner, ArchiveStore, EventStager } from '../../lambdas/shared/ports.ts';
+import { prefixedArchive } from '../../lambdas/shared/prefixed-archive.ts';
 import { quarantine } from '../../lambdas/shared/quarantine.ts';
 import { S3ArchiveStore } from '../../lambdas/shared/s3-archive-store.ts';
 import { type EventOrigin, ORIGIN_ATTRIBUTE } from '../../lambdas/shared/staged-event.ts';
@@ -164,7 +173,7 @@ export class LocalPipeline {
    * what the stream never delivered, refilled from the System Log API; its origin is recorded as the watchdog's is.
    */
   async push(records: readonly PipelineInput[], origin: EventOrigin = 'stream'): Promise<void> {
-    const ingest: Array<{ body: string; line: number; origin?: EventOrigin }> = [];
+    const ingest = new Map<SourceName, Array<{ body: string; line: number; origin?: EventOrigin }>>();
     const alerts: string[] = [];
     for (const record of records) {
       this.counts.read++;
@@ -172,23 +181,29 @@ export class LocalPipeline {
         await this.quarantineLine(record.line, record.error, record.raw);
         continue;
       }
-      this.advanceWatermark(record.envelope);
-      ingest.push({ body: record.raw, line: record.line, origin });
+      const lane = this.laneOf(record.envelope);
+      this.advanceWatermark(record.envelope, lane.source);
+      ingest.set(lane.source.name, [
+        ...(ingest.get(lane.source.name) ?? []),
+        { body: record.raw, line: record.line, origin },
+      ]);
       for (const rule of matchingRules(this.rulesFor(record.envelope.source), record.envelope)) {
         alerts.push(JSON.stringify({ rule: ruleSummary(rule), event: record.envelope }));
       }
     }
     await Promise.all([
-      this.send(this.stack.queues.ingest, ingest),
+      ...this.stack.lanes.map((lane) => this.send(lane.queue, ingest.get(lane.source.name) ?? [])),
       this.send(
         this.stack.queues.alert,
         alerts.map((body) => ({ body })),
       ),
     ]);
     // Sealing happens between chunks, so the close read now holds for every record of this one.
-    const closedBefore = await this.stack.events.readClose();
-    await Promise.all([this.drainIngest(closedBefore), this.drainAlerts()]);
-    await this.seal(this.watermark);
+    await Promise.all([
+      ...this.stack.lanes.map(async (lane) => this.drainIngest(lane, await lane.events.readClose())),
+      this.drainAlerts(),
+    ]);
+    for (const lane of this.stack.lanes) await this.seal(lane, this.watermark);
     await this.drainAlertSubscriber();
   }
 
@@ -201,8 +216,8 @@ export class LocalPipeline {
     return {
       okta,
       state: new DynamoWatchdogStore(this.stack.dynamo, 'events'),
-      staged: this.stack.events,
-      ingestQueue: sqsQueueSender(this.stack.sqs, this.stack.queues.ingest),
+      staged: this.stack.okta.events,
+      ingestQueue: sqsQueueSender(this.stack.sqs, this.stack.okta.queue),
       alertQueue: sqsQueueSender(this.stack.sqs, this.stack.queues.alert),
       claims: this.stack.claims,
       publisher: createSnsAlertPublisher({ client: this.stack.sns, topicArn: this.stack.topicArn }),
@@ -224,7 +239,7 @@ export class LocalPipeline {
         windowStartOf(this.watermark, this.settings.windowSeconds),
         this.settings.windowSeconds,
       );
-      await this.seal(lastEnd + this.settings.allowedLatenessSeconds * 1000);
+      for (const lane of this.stack.lanes) await this.seal(lane, lastEnd + this.settings.allowedLatenessSeconds * 1000);
     }
     await this.drainAlertSubscriber();
     return this.counts;
@@ -235,20 +250,33 @@ export class LocalPipeline {
   }
 
   private rulesFor(source: unknown): CompiledAlertRule[] {
-    if (typeof source !== 'string' || !source.startsWith(OKTA_SOURCE_PREFIX)) return [];
-    if (this.pin.source !== undefined && source !== this.pin.source) return [];
+    if (typeof source !== 'string') return [];
+    const kind = LOG_SOURCES.find((candidate) => candidate.isSource(source));
+    if (kind === undefined) return [];
+    // --event-source-name pins the Okta source; Auth0 logs are accepted from any tenant locally.
+    if (kind === OKTA && this.pin.source !== undefined && source !== this.pin.source) return [];
     let rules = this.compiled.get(source);
     if (rules === undefined) {
-      // Deployed, rules are compiled for the configured source; locally, for each Okta source the input carries.
-      rules = compileRules(this.options.rules, source);
+      // Deployed, rules are compiled for the configured sources; locally, for each source the input carries.
+      rules = compileRules(this.options.rules, { [kind.name]: source });
       this.compiled.set(source, rules);
     }
     return rules;
   }
 
-  private advanceWatermark(envelope: Record<string, unknown>): void {
-    const detail = envelope.detail as { published?: unknown } | undefined;
-    const published = typeof detail?.published === 'string' ? Date.parse(detail.published) : Number.NaN;
+  /** The lane (ingest queue, events table, archive prefix) of an envelope's source; Okta's for anything unknown. */
+  private laneOf(envelope: Record<string, unknown>): Lane {
+    const kind = sourceOfEnvelope(envelope) ?? OKTA;
+    return this.stack.lanes.find((lane) => lane.source === kind) ?? this.stack.okta;
+  }
+
+  private advanceWatermark(envelope: Record<string, unknown>, kind: LogSource): void {
+    const detail = (typeof envelope.detail === 'object' && envelope.detail !== null ? envelope.detail : {}) as Record<
+      string,
+      unknown
+    >;
+    const claimed = kind.claimedIdentity(detail).published;
+    const published = typeof claimed === 'string' ? Date.parse(claimed) : Number.NaN;
     // An implausible future instant is quarantined by ingest; it must not drag the watermark along.
     if (!Number.isFinite(published) || published > Date.now() + MAX_CLOCK_SKEW_MS) return;
     this.watermark = Math.max(this.watermark, published);
@@ -346,12 +374,13 @@ export class LocalPipeline {
     await Promise.all(Array.from({ length: RECEIVERS }, receiver));
   }
 
-  private drainIngest(closedBefore: number | undefined): Promise<void> {
+  private drainIngest(lane: Lane, closedBefore: number | undefined): Promise<void> {
     const deps = {
-      quarantine: this.stack.archive,
+      quarantine: lane.archive,
+      source: lane.source,
       now: Date.now,
       newToken: randomUUID,
-      pin: this.pin,
+      pin: lane.source === OKTA ? this.pin : {},
       closedBefore: async () => closedBefore,
     };
     const ingestRecord =
@@ -383,8 +412,8 @@ export class LocalPipeline {
           if (outcome.event.origin === 'backfill') this.counts.backfilled++;
         }
       };
-    return this.drain(this.stack.queues.ingest, async (event) => {
-      const batch = ingestRecord(this.stack.stager);
+    return this.drain(lane.queue, async (event) => {
+      const batch = ingestRecord(lane.stager);
       const response = await processPartialResponse(event, batch, new BatchProcessor(EventType.SQS), {
         throwOnFullBatchFailure: false,
       });
@@ -431,11 +460,12 @@ export class LocalPipeline {
     });
   }
 
-  private async seal(now: number): Promise<void> {
+  private async seal(lane: Lane, now: number): Promise<void> {
     if (!Number.isFinite(now)) return;
     const deps = {
-      events: this.stack.events,
-      archive: this.stack.archive,
+      events: lane.events,
+      archive: lane.archive,
+      source: lane.source,
       ...(this.options.signer === undefined ? {} : { signer: this.options.signer }),
     };
     const report = await runSequencer(deps, this.settings, now);
@@ -508,6 +538,15 @@ const readAlertNotification = (body: string): LocalAlert => {
   };
 };
 
+/** Where one log source's events go: its ingest queue, its events table (and ingest's memory of it), its archive. */
+interface Lane {
+  readonly source: LogSource;
+  readonly queue: string;
+  readonly events: DynamoEventStore;
+  readonly stager: EventStager;
+  readonly archive: ArchiveStore;
+}
+
 /** dynalite and fauxqs on 127.0.0.1, with the tables, queues, topic and bucket of the deployed stack. */
 const startStandIns = async (options: LocalPipelineOptions) => {
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
@@ -521,12 +560,14 @@ const startStandIns = async (options: LocalPipelineOptions) => {
   const { TableNames = [] } = await dynamo.send(new ListTablesCommand({}));
   // A persisted --data-dir already has the tables.
   if (!TableNames.includes('events')) await createKeyTable(dynamo, 'events', { sortKey: true });
+  if (!TableNames.includes('events-auth0')) await createKeyTable(dynamo, 'events-auth0', { sortKey: true });
   if (!TableNames.includes('alert-claims')) await createKeyTable(dynamo, 'alert-claims', { sortKey: false });
   const queue = async (name: string) =>
     (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: '60' } }))).QueueUrl ??
     '';
   const queues = {
     ingest: await queue('ingest'),
+    ingestAuth0: await queue('ingest-auth0'),
     alert: await queue('alert'),
     subscriber: await queue('alert-subscriber'),
   };
@@ -538,22 +579,35 @@ const startStandIns = async (options: LocalPipelineOptions) => {
   await s3.send(new CreateBucketCommand({ Bucket: 'archive' }));
   await mkdir(options.archiveDir, { recursive: true });
 
-  const events = new DynamoEventStore(dynamo, 'events');
+  const archive = new MirroredArchiveStore(new ArchiveDirStore(options.archiveDir), new S3ArchiveStore(s3, 'archive'));
+  /** One lane per log source, as deployed: its own ingest queue and events table, its part of the archive. */
+  const lane = (source: LogSource, table: string, queueUrl: string): Lane => {
+    const events = new DynamoEventStore(dynamo, table);
+    return {
+      source,
+      queue: queueUrl,
+      events,
+      stager: withStagingMemory(events),
+      archive: prefixedArchive(archive, source.archivePrefix),
+    };
+  };
+  const okta = lane(OKTA, 'events', queues.ingest);
+  const lanes = [okta, lane(AUTH0, 'events-auth0', queues.ingestAuth0)];
   return {
     dynamo,
     sqs,
     sns,
     queues,
     topicArn: TopicArn,
-    events,
-    stager: withStagingMemory(events),
+    okta,
+    lanes,
     claims: createDynamoAlertClaims({
       client: dynamo,
       tableName: 'alert-claims',
       retentionDays: options.alertDedupeRetentionDays,
       now: Date.now,
     }),
-    archive: new MirroredArchiveStore(new ArchiveDirStore(options.archiveDir), new S3ArchiveStore(s3, 'archive')),
+    archive,
     stop: async () => {
       for (const client of [dynamo, sqs, sns, s3]) client.destroy();
       await fauxqs.stop();

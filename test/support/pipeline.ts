@@ -176,12 +176,15 @@ const archiveContents = (objects: Map<string, Uint8Array>): ArchiveContents => {
   const listed = new Set<string>();
   const quarantine: ArchiveContents['quarantine'] = [];
   for (const [key, bytes] of objects) {
+    // A source's archive may sit under a prefix (Auth0's under `auth0/`); its manifests name keys below that prefix.
+    const root = /^(?:[a-z0-9]+\/)?(?=archive\/|digests\/|quarantine\/)/.exec(key)?.[0] ?? '';
+    const inRoot = key.slice(root.length);
     // The integrity chain's digest records list objects; `olp archive verify` checks them (archive-chain tests).
-    if (key.startsWith('digests/')) {
+    if (inRoot.startsWith('digests/')) {
       listed.add(key);
       continue;
     }
-    if (key.startsWith('quarantine/')) {
+    if (inRoot.startsWith('quarantine/')) {
       listed.add(key);
       quarantine.push({ key, record: JSON.parse(Buffer.from(bytes).toString('utf8')) });
       continue;
@@ -191,9 +194,9 @@ const archiveContents = (objects: Map<string, Uint8Array>): ArchiveContents => {
     const manifest = WindowManifest.parse(JSON.parse(Buffer.from(bytes).toString('utf8')));
     const parts: ArchivedWindow['parts'] = [];
     for (const part of manifest.parts) {
-      listed.add(part.key);
-      const stored = objects.get(part.key);
-      if (stored === undefined) throw new Error(`${key} lists missing ${part.key}`);
+      listed.add(`${root}${part.key}`);
+      const stored = objects.get(`${root}${part.key}`);
+      if (stored === undefined) throw new Error(`${key} lists missing ${root}${part.key}`);
       const sha = createHash('sha256').update(stored).digest('hex');
       if (sha !== part.sha256) throw new Error(`${part.key}: sha256 ${sha} but the manifest says ${part.sha256}`);
       const partLines = gunzipSync(stored).toString('utf8').trimEnd().split('\n');
