@@ -9,6 +9,7 @@ import { escapeForTerminal, escapeJsonText } from '../../lambdas/shared/escape-t
 import { type ArchiveRange, type ArchiveSource, DirArchiveSource, S3ArchiveSource } from '../archive/archive-reader.ts';
 import { ExportIntegrityError, exportArchive } from '../archive/export-archive.ts';
 import { type Finding, type VerifyResult, verifyArchive } from '../archive/verify-archive.ts';
+import { awsClientConfig, guarded } from './archive-source.ts';
 import { LineWriter, oneLine, type ParsedOptions, parseOptions } from './args.ts';
 import { CliError, type CliIo, type Command } from './io.ts';
 
@@ -290,17 +291,12 @@ export async function openArchive(
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
       throw new CliError(`--bucket must be an S3 bucket name, got ${JSON.stringify(bucket)}`, 2);
     }
-    const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-    const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = env;
-    const sessionToken = env.AWS_SESSION_TOKEN;
+    const config = awsClientConfig(env, 'S3');
     const client = new S3Client({
-      region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      ...config,
       // The bucket's region need not be the default one.
       followRegionRedirects: true,
-      ...(endpoint === undefined || endpoint === '' ? {} : { endpoint, forcePathStyle: true }),
-      ...(accessKeyId && secretAccessKey
-        ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
-        : {}),
+      ...('endpoint' in config ? { forcePathStyle: true } : {}),
     });
     return { source: new S3ArchiveSource(client, bucket, values.prefix ?? ''), close: () => client.destroy() };
   }
@@ -309,25 +305,6 @@ export async function openArchive(
   if (found?.isDirectory() !== true) throw new CliError(`--dir: "${dir}" is not a directory`, 2);
   return { source: new DirArchiveSource(dir), close: () => {} };
 }
-
-/** Storage errors (no such bucket, access denied, unreadable directory) end the command in one line, exit 1. */
-const guarded = (source: ArchiveSource): ArchiveSource => {
-  const fail = (error: unknown): never => {
-    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    throw new CliError(`reading the archive ${escapeForTerminal(source.name)}: ${escapeForTerminal(oneLine(text))}`);
-  };
-  return {
-    name: source.name,
-    async *list(prefix) {
-      try {
-        yield* source.list(prefix);
-      } catch (error) {
-        fail(error);
-      }
-    },
-    get: (key) => source.get(key).catch(fail),
-  };
-};
 
 /** A progress line on stderr every few seconds, and once at the end of a run that reported along the way. */
 class Progress {

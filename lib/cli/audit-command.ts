@@ -17,6 +17,7 @@ import { WindowSetAsideError } from '../local/local-pipeline.ts';
 import { credentialsFromVariables, type OktaCredentials, OktaCredentialsError } from '../okta/credentials.ts';
 import { OktaApiError, OktaOrgUrlError, parseOrgUrl } from '../okta/okta-client.ts';
 import { parseSince, readSystemLog } from '../okta/system-log.ts';
+import { awsClientConfig, guarded } from './archive-source.ts';
 import { oneLine, type ParsedOptions, parseOptions } from './args.ts';
 import { CliError, type CliIo, type Command } from './io.ts';
 
@@ -210,24 +211,6 @@ async function chooseArchive(values: Values): Promise<ArchiveChoice> {
   return { kind: 'dir', dir };
 }
 
-/**
- * S3 and SQS clients configured from the environment the command was given (the SDK's own variables, so the result
- * is what the SDK would do with the process's environment), with path-style S3 on a custom endpoint.
- */
-const awsClientConfig = (env: NodeJS.ProcessEnv, service: 'S3' | 'SQS', region?: string) => {
-  const endpoint = env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
-  const accessKeyId = env.AWS_ACCESS_KEY_ID;
-  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
-  const sessionToken = env.AWS_SESSION_TOKEN;
-  return {
-    region: region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    ...(endpoint === undefined || endpoint === '' ? {} : { endpoint }),
-    ...(accessKeyId && secretAccessKey
-      ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
-      : {}),
-  };
-};
-
 function openArchive(choice: ArchiveChoice, env: NodeJS.ProcessEnv): { source: ArchiveSource; close: () => void } {
   if (choice.kind === 'dir') return { source: new DirArchiveSource(choice.dir), close: () => {} };
   const config = awsClientConfig(env, 'S3');
@@ -239,25 +222,6 @@ function openArchive(choice: ArchiveChoice, env: NodeJS.ProcessEnv): { source: A
   });
   return { source: new S3ArchiveSource(client, choice.bucket, choice.prefix), close: () => client.destroy() };
 }
-
-/** Storage errors (no such bucket, access denied, unreadable directory) end the audit in one line, exit 1. */
-const guarded = (source: ArchiveSource): ArchiveSource => {
-  const fail = (error: unknown): never => {
-    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    throw new CliError(`reading the archive ${escapeForTerminal(source.name)}: ${escapeForTerminal(oneLine(text))}`);
-  };
-  return {
-    name: source.name,
-    async *list(prefix) {
-      try {
-        yield* source.list(prefix);
-      } catch (error) {
-        fail(error);
-      }
-    },
-    get: (key) => source.get(key).catch(fail),
-  };
-};
 
 /** The System Log's events of the range, with progress on stderr; Okta's refusals become one line, exit 1. */
 async function* systemLog(request: AuditRequest, io: CliIo, host: string): AsyncGenerator<unknown> {
