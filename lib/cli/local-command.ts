@@ -2,8 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { KeyFileArchiveSigner, SigningKeyError } from '../../lambdas/shared/digest-key-file-signer.ts';
 import { escapeForTerminal } from '../../lambdas/shared/escape-text.ts';
+import { AUTH0 } from '../../lambdas/shared/log-sources.ts';
+import { prefixedArchive } from '../../lambdas/shared/prefixed-archive.ts';
 import { EVENT_SOURCE_NAME, EVENT_SOURCE_RULE } from '../config.ts';
+import { ArchiveDirStore } from '../local/archive-dir-store.ts';
 import { type InputRecord, readEventInput, toEnvelope } from '../local/event-input.ts';
+import { parseListenAddress, startListener } from '../local/http-listener.ts';
 import {
   type LocalAlert,
   LocalPipeline,
@@ -25,12 +29,15 @@ const HELP = `Usage: olp local [input] [options]
 Runs the deployed pipeline in this process (dynalite, fauxqs, the same rules and handler code) and prints alerts.
 
 Input (one of; without any, a built-in sample stream):
-  --events <file|->        JSON Lines or a JSON array of System Log events or EventBridge envelopes; .gz accepted;
+  --events <file|->        JSON Lines or a JSON array of System Log events, Auth0 logs or EventBridge envelopes;
+                           .gz accepted;
                            - reads stdin
   --okta-org <url>         read the Okta System Log API (credentials: OKTA_API_TOKEN, or OKTA_CLIENT_ID with
                            OKTA_PRIVATE_KEY or OKTA_PRIVATE_KEY_FILE)
     --since <ISO|24h|7d>   start of the range (required with --okta-org)
     --until <ISO>          end of the range (default: now)
+  --listen <[host:]port>   run the Auth0 HTTP sink here (host default 127.0.0.1): POST Auth0 logs to / with the
+                           Authorization value in OLP_HTTP_AUTHORIZATION; until SIGINT or SIGTERM, then seals all
 
 Options:
   --json                   one JSON object per alert on stdout, nothing else there
@@ -85,10 +92,13 @@ export const localCommand = async (args: string[], io: CliIo): Promise<number> =
   if (eventSourceName !== undefined && !EVENT_SOURCE_NAME.test(eventSourceName)) {
     throw new CliError(`--event-source-name ${EVENT_SOURCE_RULE}, got ${JSON.stringify(eventSourceName)}`, 2);
   }
-  const input = chooseInput(values, io, sampleCount, eventSourceName);
+  const archiveDir = values['archive-dir'] ?? '.olp/archive';
+  const input =
+    values.listen === undefined
+      ? chooseInput(values, io, sampleCount, eventSourceName)
+      : await listenInput(values, io, archiveDir);
   const signer = await readSigningKey(values['signing-key']);
 
-  const archiveDir = values['archive-dir'] ?? '.olp/archive';
   const json = values.json === true;
   const show = json
     ? (alert: LocalAlert) => io.stdout.write(`${JSON.stringify(alert)}\n`)
@@ -111,6 +121,12 @@ export const localCommand = async (args: string[], io: CliIo): Promise<number> =
   try {
     let chunk: PipelineInput[] = [];
     for await (const record of input.records()) {
+      if (record === FLUSH) {
+        await pipeline.push(chunk);
+        chunk = [];
+        progress.maybeReport();
+        continue;
+      }
       chunk.push(record);
       if (chunk.length >= CHUNK) {
         await pipeline.push(chunk);
@@ -150,13 +166,59 @@ const OPTIONS = {
   window: { type: 'string' },
   'sample-count': { type: 'string' },
   'signing-key': { type: 'string' },
+  listen: { type: 'string' },
 } as const;
 type Values = ParsedOptions<typeof OPTIONS>;
 
 interface Input {
   readonly name: string;
-  records(): AsyncIterable<PipelineInput>;
+  /** The input's records; a live input (the listener) says FLUSH when what it has should go through now. */
+  records(): AsyncIterable<PipelineInput | typeof FLUSH>;
 }
+
+const FLUSH = Symbol('flush');
+
+/** The Auth0 HTTP sink on this machine, until SIGINT or SIGTERM; each accepted POST goes through at once. */
+const listenInput = async (values: Values, io: CliIo, archiveDir: string): Promise<Input> => {
+  if (values.events !== undefined || values['okta-org'] !== undefined) {
+    throw new CliError('give one input: --listen, --events or --okta-org', 2);
+  }
+  const authorization = io.env.OLP_HTTP_AUTHORIZATION ?? '';
+  if (authorization.trim() === '') {
+    throw new CliError('--listen needs OLP_HTTP_AUTHORIZATION: the Authorization value the Auth0 stream sends', 2);
+  }
+  let address: { host: string; port: number };
+  try {
+    address = parseListenAddress(values.listen ?? '');
+  } catch (error) {
+    throw new CliError(escapeForTerminal((error as Error).message), 2);
+  }
+  const listener = await startListener({
+    ...address,
+    authorization,
+    quarantine: prefixedArchive(new ArchiveDirStore(archiveDir), AUTH0.archivePrefix),
+  }).catch((error: unknown) => {
+    throw new CliError(`--listen ${escapeForTerminal(values.listen ?? '')}: ${(error as Error).message}`);
+  });
+  const stop = () => void listener.close();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  io.stderr.write(`olp local: listening on http://${listener.address}/ for Auth0 logs; SIGINT or SIGTERM to stop\n`);
+  return {
+    name: `http://${listener.address}`,
+    async *records() {
+      try {
+        for await (const batch of listener.batches()) {
+          yield* batch;
+          yield FLUSH;
+        }
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    },
+  };
+};
 
 /** The digest records' signer from a private key file, or a one-line usage error naming it. */
 const readSigningKey = async (file: string | undefined): Promise<KeyFileArchiveSigner | undefined> => {
