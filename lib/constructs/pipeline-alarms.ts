@@ -87,6 +87,10 @@ const pipelineMetric = (metricName: string, statistic: 'Sum' | 'Maximum'): cloud
     statistic,
   });
 
+/** A custom metric of one source's functions (a source other than Okta reports under its `source` dimension). */
+const sourceMetric = (metricName: string, statistic: 'Sum' | 'Maximum', source: string): cloudwatch.Metric =>
+  pipelineMetric(metricName, statistic).with({ dimensionsMap: { service: SERVICE_NAME, source } });
+
 /** The pipeline's health alarms, all to one operations topic. */
 export class PipelineAlarms extends Construct {
   /** No Okta event reached the ingest queue for `silenceMinutes`; only without the watchdog. */
@@ -130,6 +134,10 @@ export class PipelineAlarms extends Construct {
     readonly sequencerStopped: cloudwatch.Alarm;
     readonly rescueErrors: cloudwatch.Alarm;
     readonly rescueIteratorAge: cloudwatch.Alarm;
+    /** Its oldest unsealed window is overdue (its own metric, under the `source` dimension). */
+    readonly sequencerLag: cloudwatch.Alarm;
+    readonly windowsSetAside: cloudwatch.Alarm;
+    readonly eventsQuarantined: cloudwatch.Alarm;
     readonly httpSink?: {
       readonly errors: cloudwatch.Alarm;
       /** Requests refused for want of concurrency: Auth0 sees 429s and retries, then suspends the stream. */
@@ -300,8 +308,7 @@ export class PipelineAlarms extends Construct {
         alarmDescription:
           `The Auth0 sequencer has not run for ${SEQUENCER_SILENT_MINUTES} minutes: Auth0 logs are staged but not ` +
           'archived. Check that its schedule rule is enabled and its reserved concurrency is 1 (not 0). Windows ' +
-          `overdue by more than ${windowSealDelay.plus(SEQUENCER_LAG_SLACK).toSeconds()} s raise SequencerLag, ` +
-          'which watches both sequencers.',
+          `overdue by more than ${windowSealDelay.plus(SEQUENCER_LAG_SLACK).toSeconds()} s raise Auth0SequencerLag.`,
       }),
       rescueErrors: this.errorsOf(
         'Auth0RescueErrors',
@@ -317,6 +324,33 @@ export class PipelineAlarms extends Construct {
         alarmDescription:
           `The Auth0 rescue function is over ${MAX_RESCUE_ITERATOR_AGE.toHours()} hours behind the Auth0 events ` +
           'table stream, whose records expire after 24 hours. See its logs and errors.',
+      }),
+      // The Auth0 functions report their own metrics under `source: auth0` (lambdas/shared/powertools.ts).
+      sequencerLag: this.alarm('Auth0SequencerLag', {
+        metric: sourceMetric('OldestUnsealedWindowAgeSeconds', 'Maximum', 'auth0'),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        threshold: windowSealDelay.plus(SEQUENCER_LAG_SLACK).toSeconds(),
+        evaluationPeriods: SEQUENCER_SILENT_MINUTES,
+        datapointsToAlarm: SEQUENCER_SILENT_MINUTES,
+        alarmDescription:
+          `The oldest unsealed Auth0 window is over ${windowSealDelay.plus(SEQUENCER_LAG_SLACK).toSeconds()} s old: ` +
+          "Auth0 logs are staged but not archived. See the Auth0 sequencer's logs.",
+      }),
+      windowsSetAside: this.alarm('Auth0WindowsSetAside', {
+        metric: sourceMetric('SetAsideWindows', 'Maximum', 'auth0'),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        threshold: 0,
+        evaluationPeriods: 1,
+        alarmDescription:
+          "The Auth0 sequencer set aside a window it could not seal: the Auth0 events table's items with pk " +
+          "'set-aside' say which and why.",
+      }),
+      eventsQuarantined: this.alarm('Auth0EventsQuarantined', {
+        metric: sourceMetric('EventsQuarantined', 'Sum', 'auth0'),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        threshold: 0,
+        evaluationPeriods: 1,
+        alarmDescription: 'Auth0 logs were quarantined: see auth0/quarantine/ in the archive bucket for each reason.',
       }),
       ...(auth0.httpSinkFunction === undefined ? {} : { httpSink: this.httpSinkAlarms(auth0.httpSinkFunction) }),
     };

@@ -84,6 +84,24 @@ describe('the Auth0 source in the stack', () => {
     }
   });
 
+  it("watches the Auth0 functions' own metrics, under their source dimension, apart from Okta's", () => {
+    const { template } = synth(BUS);
+    for (const metricName of ['OldestUnsealedWindowAgeSeconds', 'SetAsideWindows', 'EventsQuarantined']) {
+      const alarms = Object.values(
+        template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: metricName } }),
+      ).map((alarm) => alarm.Properties.Dimensions);
+      expect(alarms).toEqual(
+        expect.arrayContaining([
+          [{ Name: 'service', Value: 'okta-log-pipeline' }],
+          [
+            { Name: 'service', Value: 'okta-log-pipeline' },
+            { Name: 'source', Value: 'auth0' },
+          ],
+        ]),
+      );
+    }
+  });
+
   describe('by its partner event bus', () => {
     const { stack, template } = synth(BUS);
     const auth0 = stack.auth0;
