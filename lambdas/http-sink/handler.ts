@@ -12,8 +12,8 @@ import { AUTH0 } from '../shared/log-sources.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 import { prefixedArchive } from '../shared/prefixed-archive.ts';
 import { S3ArchiveStore } from '../shared/s3-archive-store.ts';
+import { sqsQueueSender } from '../shared/sqs-queue-sender.ts';
 import { readBundledRules } from '../watchdog/bundled-rules.ts';
-import { sqsQueueSender } from '../watchdog/sqs-queue-sender.ts';
 import { type HttpSinkDeps, receiveAuth0Post } from './receive-auth0.ts';
 
 /**

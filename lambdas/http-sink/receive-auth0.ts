@@ -4,8 +4,8 @@ import type { CompiledAlertRule } from '../../lib/rules/types.ts';
 import { AUTH0, AUTH0_HTTP_SOURCE } from '../shared/log-sources.ts';
 import type { ArchiveStore } from '../shared/ports.ts';
 import { quarantine } from '../shared/quarantine.ts';
+import type { QueueMessage, QueueSender } from '../shared/sqs-queue-sender.ts';
 import { type EnvelopeOrigin, envelopeFields, envelopeText } from '../shared/system-log-envelope.ts';
-import type { QueueMessage, QueueSender } from '../watchdog/run-watchdog.ts';
 import { splitAuth0Body } from './auth0-body.ts';
 
 /**

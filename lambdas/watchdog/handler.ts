@@ -16,12 +16,12 @@ import { DynamoEventStore } from '../shared/dynamo-event-store.ts';
 import { readEnv } from '../shared/env.ts';
 import { OKTA_SOURCE_PREFIX } from '../shared/okta-event.ts';
 import { logger, metrics } from '../shared/powertools.ts';
+import { sqsQueueSender } from '../shared/sqs-queue-sender.ts';
 import { StagingEnv, stagingSettings } from '../shared/staging-env.ts';
 import { readBundledRules } from './bundled-rules.ts';
 import { DynamoWatchdogStore } from './dynamo-watchdog-store.ts';
 import { oktaFeed } from './okta-feed.ts';
 import { runWatchdog, type WatchdogSettings } from './run-watchdog.ts';
-import { sqsQueueSender } from './sqs-queue-sender.ts';
 
 const env = readEnv(
   StagingEnv.omit({ ARCHIVE_BUCKET_NAME: true }).extend({

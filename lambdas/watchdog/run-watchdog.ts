@@ -4,6 +4,7 @@ import type { CompiledAlertRule } from '../../lib/rules/types.ts';
 import type { AlertClaims, AlertPublisher } from '../alert/process-alert.ts';
 import { OktaEventCore } from '../shared/okta-event.ts';
 import type { EventStore } from '../shared/ports.ts';
+import type { QueueMessage, QueueSender } from '../shared/sqs-queue-sender.ts';
 import { ORIGIN_ATTRIBUTE, type StagingSettings, stagedKeyOf } from '../shared/staged-event.ts';
 import { type EnvelopeOrigin, envelopeFields, envelopeText } from '../shared/system-log-envelope.ts';
 import {
@@ -44,16 +45,6 @@ export interface WatchdogStateStore {
   read(): Promise<{ readonly state: WatchdogState; readonly version: number } | undefined>;
   /** Writes the state if its stored version is still `expected` (undefined: none stored); returns whether it did. */
   write(state: WatchdogState, expected: number | undefined): Promise<boolean>;
-}
-
-export interface QueueMessage {
-  readonly body: string;
-  readonly attributes?: Readonly<Record<string, string>>;
-}
-
-/** A queue the watchdog sends to (SQS deployed and on fauxqs). */
-export interface QueueSender {
-  send(messages: readonly QueueMessage[]): Promise<void>;
 }
 
 export interface WatchdogDeps {

@@ -35,11 +35,11 @@ import type { ArchiveSigner, ArchiveStore, EventStager } from '../../lambdas/sha
 import { prefixedArchive } from '../../lambdas/shared/prefixed-archive.ts';
 import { quarantine } from '../../lambdas/shared/quarantine.ts';
 import { S3ArchiveStore } from '../../lambdas/shared/s3-archive-store.ts';
+import { sqsQueueSender } from '../../lambdas/shared/sqs-queue-sender.ts';
 import { type EventOrigin, ORIGIN_ATTRIBUTE } from '../../lambdas/shared/staged-event.ts';
 import { windowEndOf, windowStartOf } from '../../lambdas/shared/window.ts';
 import { DynamoWatchdogStore } from '../../lambdas/watchdog/dynamo-watchdog-store.ts';
 import type { OktaFeed, WatchdogDeps } from '../../lambdas/watchdog/run-watchdog.ts';
-import { sqsQueueSender } from '../../lambdas/watchdog/sqs-queue-sender.ts';
 import { compileRules, type LoadedRule, matchingRules, ruleSummary } from '../rules/index.ts';
 import type { CompiledAlertRule } from '../rules/types.ts';
 import { ArchiveDirStore, MirroredArchiveStore } from './archive-dir-store.ts';

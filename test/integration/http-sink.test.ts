@@ -5,7 +5,7 @@ import { receiveAuth0Post } from '../../lambdas/http-sink/receive-auth0.ts';
 import { parseEnvelope } from '../../lambdas/ingest/ingest-envelope.ts';
 import { AUTH0, AUTH0_HTTP_SOURCE } from '../../lambdas/shared/log-sources.ts';
 import type { ArchiveStore } from '../../lambdas/shared/ports.ts';
-import { sqsQueueSender } from '../../lambdas/watchdog/sqs-queue-sender.ts';
+import { sqsQueueSender } from '../../lambdas/shared/sqs-queue-sender.ts';
 import { compileRules, loadRules } from '../../lib/rules/index.ts';
 import { type MessagingStandIn, startMessaging } from '../support/stand-ins.ts';
 

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { batchesOf } from '../../lambdas/watchdog/sqs-queue-sender.ts';
+import { batchesOf } from '../../lambdas/shared/sqs-queue-sender.ts';
 import { initialState, nextEpisode } from '../../lambdas/watchdog/watchdog-state.ts';
 import { ConfigError, parseConfig } from '../../lib/config.ts';
 import { credentialsFromSecret, OktaCredentialsError } from '../../lib/okta/credentials.ts';

@@ -1,5 +1,14 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { QueueMessage, QueueSender } from './run-watchdog.ts';
+
+export interface QueueMessage {
+  readonly body: string;
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
+/** A queue the watchdog and the Auth0 HTTP sink send to (SQS deployed and on fauxqs). */
+export interface QueueSender {
+  send(messages: readonly QueueMessage[]): Promise<void>;
+}
 
 /** SQS takes at most 10 messages per batch. */
 const MAX_ENTRIES = 10;
