@@ -54,7 +54,7 @@ export const LOG_STREAM_DEACTIVATE = 'system.log_stream.lifecycle.deactivate';
 type AdminEventType = (typeof SAMPLE_ADMIN_EVENT_TYPES)[number];
 
 /** mulberry32: a small, fast 32-bit PRNG, enough for reproducible samples (not for secrets). */
-class Random {
+export class Random {
   private state: number;
 
   constructor(seed: number) {

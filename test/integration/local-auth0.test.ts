@@ -99,4 +99,25 @@ describe('olp local with Auth0 logs beside Okta events', () => {
     );
     expect(auth0Alerts.every((alert) => alert.eventType === 'fp')).toBe(true);
   }, 180_000);
+
+  it('replays olp sample --source auth0 (duplicated, out of order) into auth0/, each log once', async () => {
+    const sample = await runOlp(['sample', '--source', 'auth0', '--count', '300', '--seed', '3']);
+    expect(sample.code).toBe(0);
+    const deliveries = linesOf(sample.stdout).map((line) => JSON.parse(line) as { detail: { log_id: string } });
+    const unique = new Set(deliveries.map((delivery) => delivery.detail.log_id));
+    expect(unique.size).toBe(300);
+    expect(deliveries.length).toBeGreaterThan(300);
+    const input = join(temp.dir, 'auth0-sample.jsonl');
+    await writeFile(input, sample.stdout);
+    const archiveDir = join(temp.dir, 'auth0-sample-archive');
+
+    const run = await runOlp(['local', '--events', input, '--json', '--archive-dir', archiveDir]);
+
+    expect(run.code).toBe(0);
+    const contents = await readArchiveDir(archiveDir);
+    const archived = contents.lines.map((line) => (JSON.parse(line) as { log_id: string }).log_id);
+    expect(archived.sort()).toEqual([...unique].sort());
+    expect([...contents.windows.keys()].every((key) => key.startsWith('auth0/archive/'))).toBe(true);
+    expect(await runOlp(['sample', '--source', 'constructor'])).toMatchObject({ code: 2 });
+  }, 120_000);
 });
