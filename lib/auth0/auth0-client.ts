@@ -1,3 +1,4 @@
+import { clip, LOOPBACK_HOSTS, networkFailureReason, redactSecrets } from '../http/http-basics.ts';
 import type { Auth0Credentials } from './credentials.ts';
 
 /**
@@ -46,7 +47,6 @@ export class Auth0ApiError extends Error {
   }
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
 /**
@@ -133,9 +133,6 @@ const TOKEN_CALL = 'token request (POST /oauth/token)';
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-const clip = (text: string): string =>
-  text.length > MAX_DETAIL_CHARS ? `${text.slice(0, MAX_DETAIL_CHARS)}...` : text;
-
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 
@@ -151,7 +148,7 @@ function auth0Error(body: unknown): { error?: string; description?: string; erro
   const errorCode = text(record.errorCode);
   return {
     ...(error === undefined ? {} : { error }),
-    ...(description === undefined ? {} : { description: clip(description) }),
+    ...(description === undefined ? {} : { description: clip(description, MAX_DETAIL_CHARS) }),
     ...(errorCode === undefined ? {} : { errorCode }),
   };
 }
@@ -252,13 +249,7 @@ export class Auth0Client {
     try {
       return await this.fetch(url, init);
     } catch (error) {
-      const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-      const reason =
-        typeof cause?.code === 'string'
-          ? cause.code
-          : typeof cause?.message === 'string'
-            ? cause.message
-            : (error as Error).message;
+      const reason = networkFailureReason(error);
       throw new Auth0ApiError(this.redact(`Auth0 ${call} at ${this.origin} failed: ${reason}`), {
         domain: this.origin,
         call,
@@ -302,9 +293,7 @@ export class Auth0Client {
       ...this.issuedTokens,
       ...(this.options.redact ?? []),
     ];
-    return secrets
-      .filter((secret) => secret.length >= 4)
-      .reduce((out, secret) => out.split(secret).join('[redacted]'), message);
+    return redactSecrets(message, secrets, 4);
   }
 
   private async authorization(): Promise<{ token: string; cached: boolean }> {

@@ -1,4 +1,5 @@
 import { randomUUID, sign } from 'node:crypto';
+import { clip, LOOPBACK_HOSTS, networkFailureReason, redactSecrets } from '../http/http-basics.ts';
 import type { OktaCredentials, OktaSigningKey } from './credentials.ts';
 
 /**
@@ -48,8 +49,6 @@ export class OktaDpopRequiredError extends OktaApiError {
 export class OktaOrgUrlError extends Error {
   override readonly name = 'OktaOrgUrlError';
 }
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 /**
  * The origin of an Okta org URL (`https://acme.okta.com`). Plain http is accepted only for loopback hosts (local
@@ -190,9 +189,6 @@ interface CachedToken {
   expiresAtMs: number;
 }
 
-const clip = (text: string): string =>
-  text.length > MAX_DETAIL_CHARS ? `${text.slice(0, MAX_DETAIL_CHARS)}...` : text;
-
 /** Okta's error fields, from a Management API error (`errorCode`, `errorSummary`) or an OAuth one (`error`). */
 function oktaError(body: unknown): { code?: string; summary?: string } {
   if (typeof body !== 'object' || body === null) return {};
@@ -330,13 +326,7 @@ export class OktaClient {
     try {
       return await this.fetch(url, init);
     } catch (error) {
-      const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-      const reason =
-        typeof cause?.code === 'string'
-          ? cause.code
-          : typeof cause?.message === 'string'
-            ? cause.message
-            : (error as Error).message;
+      const reason = networkFailureReason(error);
       throw new OktaApiError(this.redact(`Okta ${call} at ${this.orgUrl} failed: ${reason}`), {
         orgUrl: this.orgUrl,
         call,
@@ -363,13 +353,13 @@ export class OktaClient {
 
   private failure(call: string, status: number, body: unknown): OktaApiError {
     const { code, summary } = oktaError(body);
-    const reported = [code, summary === undefined ? undefined : this.redact(clip(summary))]
+    const reported = [code, summary === undefined ? undefined : this.redact(clip(summary, MAX_DETAIL_CHARS))]
       .filter((part) => part !== undefined)
       .join(' ');
     const message = `Okta ${call} at ${this.orgUrl} failed: HTTP ${status}${reported === '' ? '' : ` ${reported}`}`;
     const details: OktaApiErrorDetails = { orgUrl: this.orgUrl, call, status };
     if (code !== undefined) details.errorCode = code;
-    if (summary !== undefined) details.errorSummary = this.redact(clip(summary));
+    if (summary !== undefined) details.errorSummary = this.redact(clip(summary, MAX_DETAIL_CHARS));
     return new OktaApiError(this.redact(message), details);
   }
 
@@ -378,9 +368,7 @@ export class OktaClient {
     const secrets: string[] = [];
     if (this.options.credentials.kind === 'ssws') secrets.push(this.options.credentials.token);
     if (this.token !== undefined) secrets.push(this.token.value);
-    return secrets
-      .filter((secret) => secret !== '')
-      .reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+    return redactSecrets(text, secrets);
   }
 
   private async authorization(): Promise<{ header: string; cached: boolean }> {
