@@ -1,5 +1,12 @@
 import { AUTH0_DETAIL_TYPE } from '../../lambdas/shared/auth0-log.ts';
-import { Random, type SampleOptions, type SampleStream } from './sample-stream.ts';
+import {
+  copiesOf,
+  envelopeId,
+  placeDeliveries,
+  Random,
+  type SampleOptions,
+  type SampleStream,
+} from './sample-stream.ts';
 
 /**
  * A realistic, deterministic sample of what an Auth0 log stream to EventBridge delivers for one tenant (acme): users
@@ -12,9 +19,6 @@ const TENANT_SOURCE = 'aws.partner/auth0.com/acme-0123456789abcdef/auth0.logs';
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 const DEFAULT_START = '2026-11-01T09:00:00Z';
-const TWICE = 0.05;
-const THRICE = 0.01;
-const MAX_DISPLACEMENT = 30;
 
 const USERS = ['jane', 'li.wei', 'omar', 'sofia', 'kenji', 'amara', 'lucas', 'priya'];
 const APPS = [
@@ -84,29 +88,24 @@ export function generateAuth0Sample(options: SampleOptions): SampleStream {
       },
     });
   }
-  const placed: Array<{ position: number; delivery: object }> = [];
-  uniqueEvents.forEach((event, index) => {
-    const roll = random.next();
-    const copies = roll < THRICE ? 3 : roll < THRICE + TWICE ? 2 : 1;
-    const date = (event as { data: { date: string } }).data.date;
-    for (let copy = 0; copy < copies; copy += 1) {
-      const delay = copy === 0 ? 0 : random.next() * (MAX_DISPLACEMENT / 2);
-      placed.push({
-        position: index + delay + random.next() * (MAX_DISPLACEMENT / 2),
-        delivery: {
-          version: '0',
-          id: `${random.int(0x10000000, 0xffffffff).toString(16)}-${index.toString(16).padStart(4, '0')}-4000-8000-${copy.toString(16).padStart(12, '0')}`,
-          'detail-type': AUTH0_DETAIL_TYPE,
-          source: TENANT_SOURCE,
-          account: ACCOUNT,
-          time: `${date.slice(0, 19)}Z`,
-          region: REGION,
-          resources: [],
-          detail: structuredClone(event),
-        },
-      });
-    }
-  });
-  placed.sort((a, b) => a.position - b.position);
-  return { deliveries: placed.map(({ delivery }) => delivery), uniqueEvents };
+  const deliveries = placeDeliveries(
+    uniqueEvents,
+    random,
+    (_, roll) => copiesOf(roll),
+    (event) => {
+      const date = (event as { data: { date: string } }).data.date;
+      return {
+        version: '0',
+        id: envelopeId(random),
+        'detail-type': AUTH0_DETAIL_TYPE,
+        source: TENANT_SOURCE,
+        account: ACCOUNT,
+        time: `${date.slice(0, 19)}Z`,
+        region: REGION,
+        resources: [],
+        detail: structuredClone(event),
+      };
+    },
+  );
+  return { deliveries, uniqueEvents };
 }

@@ -124,7 +124,8 @@ function eventUuid(random: Random): string {
   ].join('-');
 }
 
-function envelopeId(random: Random): string {
+/** A random UUIDv4, as EventBridge gives each event it delivers. */
+export function envelopeId(random: Random): string {
   return [
     random.chars(HEX, 8),
     random.chars(HEX, 4),
@@ -898,34 +899,52 @@ export function generateSample(options: SampleOptions): SampleStream {
     );
   }
 
-  // Each delivery gets a position near its event's place; a redelivery comes a little later; then sort by position,
-  // which displaces each delivery by up to MAX_DISPLACEMENT places.
-  const placed: Array<{ position: number; delivery: object }> = [];
-  uniqueEvents.forEach((event, index) => {
-    const eventType = (event as { eventType: string }).eventType;
-    const published = (event as { published: string }).published;
-    const roll = random.next();
+  const deliveries = placeDeliveries(
+    uniqueEvents,
+    random,
     // The single deactivation is delivered once, so "exactly one" holds for deliveries too.
-    const copies = eventType === LOG_STREAM_DEACTIVATE ? 1 : roll < THRICE ? 3 : roll < THRICE + TWICE ? 2 : 1;
-    for (let copy = 0; copy < copies; copy += 1) {
+    (event, roll) => ((event as { eventType: string }).eventType === LOG_STREAM_DEACTIVATE ? 1 : copiesOf(roll)),
+    (event) => {
+      const published = (event as { published: string }).published;
+      return {
+        version: '0',
+        id: envelopeId(random),
+        'detail-type': 'SystemLog',
+        source: EVENT_SOURCE,
+        account: ACCOUNT,
+        time: `${published.slice(0, 19)}Z`,
+        region: REGION,
+        resources: [],
+        detail: structuredClone(event),
+      };
+    },
+  );
+  return { deliveries, uniqueEvents };
+}
+
+/** How often an event is delivered (1 to 3) given a roll in [0, 1), as Okta and Auth0 redeliver. */
+export const copiesOf = (roll: number): number => (roll < THRICE ? 3 : roll < THRICE + TWICE ? 2 : 1);
+
+/**
+ * The deliveries of `events` as a log stream makes them: each once or more (`copies`), each near its event's place
+ * in published order, a redelivery a little later, then sorted by position, which displaces each delivery by up to
+ * MAX_DISPLACEMENT places. `wrap` builds one delivery (its envelope) of an event.
+ */
+export function placeDeliveries(
+  events: readonly object[],
+  random: Random,
+  copies: (event: object, roll: number) => number,
+  wrap: (event: object) => object,
+): object[] {
+  const placed: Array<{ position: number; delivery: object }> = [];
+  events.forEach((event, index) => {
+    const count = copies(event, random.next());
+    for (let copy = 0; copy < count; copy += 1) {
       const delay = copy === 0 ? 0 : random.next() * (MAX_DISPLACEMENT / 2);
-      placed.push({
-        position: index + delay + random.next() * (MAX_DISPLACEMENT / 2),
-        delivery: {
-          version: '0',
-          id: envelopeId(random),
-          'detail-type': 'SystemLog',
-          source: EVENT_SOURCE,
-          account: ACCOUNT,
-          time: `${published.slice(0, 19)}Z`,
-          region: REGION,
-          resources: [],
-          detail: structuredClone(event),
-        },
-      });
+      const position = index + delay + random.next() * (MAX_DISPLACEMENT / 2);
+      placed.push({ position, delivery: wrap(event) });
     }
   });
   placed.sort((a, b) => a.position - b.position);
-
-  return { deliveries: placed.map(({ delivery }) => delivery), uniqueEvents };
+  return placed.map(({ delivery }) => delivery);
 }
