@@ -5,7 +5,7 @@ import { AUTH0, AUTH0_HTTP_SOURCE } from '../shared/log-sources.ts';
 import type { ArchiveStore } from '../shared/ports.ts';
 import { quarantine } from '../shared/quarantine.ts';
 import type { QueueMessage, QueueSender } from '../shared/sqs-queue-sender.ts';
-import { type EnvelopeOrigin, envelopeFields, envelopeText } from '../shared/system-log-envelope.ts';
+import { type EnvelopeOrigin, wrapEvent } from '../shared/system-log-envelope.ts';
 import { splitAuth0Body } from './auth0-body.ts';
 
 /**
@@ -102,9 +102,9 @@ export const receiveAuth0Post = async (
       log = {};
     }
     // A log that is not an object still goes to ingest, inside an envelope, to be quarantined there with its reason.
-    ingest.push({ body: envelopeText(log, logText, origin, AUTH0) });
+    const { envelope, text } = wrapEvent(log, logText, origin, AUTH0);
+    ingest.push({ body: text });
     if (AUTH0.identify(log).ok) {
-      const envelope = { ...envelopeFields(log, origin, AUTH0), detail: log };
       for (const rule of matchingRules(deps.rules, envelope)) {
         alerts.push({ body: JSON.stringify({ rule: ruleSummary(rule), event: envelope }) });
       }

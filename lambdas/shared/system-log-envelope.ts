@@ -70,4 +70,18 @@ export const envelopeText = (
   eventText: string,
   origin: EnvelopeOrigin,
   kind: LogSource = OKTA,
-): string => `${JSON.stringify(envelopeFields(event, origin, kind)).slice(0, -1)},"detail":${eventText.trim()}}`;
+): string => wrapEvent(event, eventText, origin, kind).text;
+
+/** The envelope around an event, as an object (for the alert rules) and as text (for ingest), built once. */
+export const wrapEvent = (
+  event: Readonly<Record<string, unknown>>,
+  eventText: string,
+  origin: EnvelopeOrigin,
+  kind: LogSource = OKTA,
+): { readonly envelope: Record<string, unknown>; readonly text: string } => {
+  const fields = envelopeFields(event, origin, kind);
+  return {
+    envelope: { ...fields, detail: event },
+    text: `${JSON.stringify(fields).slice(0, -1)},"detail":${eventText.trim()}}`,
+  };
+};

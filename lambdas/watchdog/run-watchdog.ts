@@ -6,7 +6,7 @@ import { OktaEventCore } from '../shared/okta-event.ts';
 import type { EventStore } from '../shared/ports.ts';
 import type { QueueMessage, QueueSender } from '../shared/sqs-queue-sender.ts';
 import { ORIGIN_ATTRIBUTE, type StagingSettings, stagedKeyOf } from '../shared/staged-event.ts';
-import { type EnvelopeOrigin, envelopeFields, envelopeText } from '../shared/system-log-envelope.ts';
+import { type EnvelopeOrigin, wrapEvent } from '../shared/system-log-envelope.ts';
 import {
   rangeUncheckedAlert,
   streamInactiveAlert,
@@ -158,15 +158,11 @@ const checkPage = async (
   for (const entry of keyed) {
     const record = entry.event as Record<string, unknown>;
     const missing = entry.key === undefined || !found.has(`${entry.key.pk}|${entry.key.sk}`);
-    if (missing) {
-      backfill.push({
-        body: envelopeText(record, JSON.stringify(entry.event), settings.envelope),
-        attributes: { [ORIGIN_ATTRIBUTE]: 'backfill' },
-      });
-    }
     const logStreamEvent = entry.core?.eventType.startsWith(LOG_STREAM_EVENT_TYPES) === true;
-    if (entry.core !== undefined && (missing || logStreamEvent)) {
-      const envelope = { ...envelopeFields(record, settings.envelope), detail: entry.event };
+    if (!missing && !logStreamEvent) continue;
+    const { envelope, text } = wrapEvent(record, JSON.stringify(entry.event), settings.envelope);
+    if (missing) backfill.push({ body: text, attributes: { [ORIGIN_ATTRIBUTE]: 'backfill' } });
+    if (entry.core !== undefined) {
       for (const rule of matchingRules(deps.rules, envelope)) {
         alerts.push({ body: JSON.stringify({ rule: ruleSummary(rule), event: envelope }) });
       }

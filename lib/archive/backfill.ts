@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { ORIGIN_ATTRIBUTE } from '../../lambdas/shared/staged-event.ts';
-import { type EnvelopeOrigin, envelopeFields, envelopeText } from '../../lambdas/shared/system-log-envelope.ts';
+import { type EnvelopeOrigin, wrapEvent } from '../../lambdas/shared/system-log-envelope.ts';
 import { HOUR_MS } from '../../lambdas/shared/window.ts';
 import { LocalPipeline, type PipelineInput } from '../local/local-pipeline.ts';
 import type { AuditedWindow, MissingEvent } from './audit-archive.ts';
@@ -12,15 +12,12 @@ import type { AuditedWindow, MissingEvent } from './audit-archive.ts';
  * filled, and a window that already has a manifest gains a late supplement listing the events as `backfilled`.
  */
 
-/** The envelope Okta Log Streaming would have sent for an event read from the System Log API, and its text. */
-export const backfillEnvelope = (
-  event: Readonly<Record<string, unknown>>,
-  origin: EnvelopeOrigin,
-): { envelope: Record<string, unknown>; text: string } => ({
-  envelope: { ...envelopeFields(event, origin), detail: event },
-  // The event's text as the API gave it, parsed: JSON.stringify writes it back as Okta sent it.
-  text: envelopeText(event, JSON.stringify(event), origin),
-});
+/**
+ * The envelope Okta Log Streaming would have sent for an event read from the System Log API, and its text (the event
+ * as the API gave it, parsed: JSON.stringify writes it back as Okta sent it).
+ */
+const backfillEnvelope = (event: Readonly<Record<string, unknown>>, origin: EnvelopeOrigin) =>
+  wrapEvent(event, JSON.stringify(event), origin);
 
 /** What an archive built without `--window` uses. */
 export const DEFAULT_WINDOW_SECONDS = 60;
