@@ -5,7 +5,8 @@ import { AUTH0_HTTP_SOURCE } from '../lambdas/shared/log-sources.ts';
 import { CONFIG_KEYS, ConfigError, type PipelineConfig, parseConfig } from '../lib/config.ts';
 import {
   compileRules,
-  loadRules,
+  forwardingPlan,
+  loadRuleSet,
   RuleCompileError,
   RuleValidationError,
   TooManyAlertRulesError,
@@ -20,7 +21,8 @@ const app = new App();
 const readInputs = () => {
   const context = Object.fromEntries(CONFIG_KEYS.map((key) => [key, app.node.tryGetContext(key)]));
   const config: PipelineConfig = parseConfig(context);
-  const rules = loadRules(config.rulesDir === undefined ? {} : { userDir: config.rulesDir });
+  const ruleSet = loadRuleSet(config.rulesDir === undefined ? {} : { userDir: config.rulesDir });
+  const { rules } = ruleSet;
   // Auth0 rules go on the Auth0 partner bus when there is one; the HTTP sink matches its own copy, compiled for the
   // source it gives the logs it receives.
   const auth0 = config.auth0EventSourceName ?? (config.auth0HttpSink ? AUTH0_HTTP_SOURCE : undefined);
@@ -28,6 +30,7 @@ const readInputs = () => {
     config,
     alertRules: compileRules(rules, { okta: config.eventSourceName, auth0 }),
     ...(config.auth0HttpSink ? { auth0HttpSinkRules: compileRules(rules, { auth0: AUTH0_HTTP_SOURCE }) } : {}),
+    forwarding: forwardingPlan(ruleSet),
   };
 };
 

@@ -1,5 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import type { SourceName } from '../lambdas/shared/log-sources.ts';
+import { PiiSettingsError, parsePiiSettings } from '../lambdas/shared/pii.ts';
 import { ARCHIVE_LOCK_MODES, LONGEST_LOCK_DAYS } from './constructs/archive-bucket.ts';
 import { DEFAULT_SILENCE_MINUTES } from './constructs/pipeline-alarms.ts';
 
@@ -40,6 +42,22 @@ const AUTH0_SECRET_NAME_RULE =
   "must be the name of a Secrets Manager secret in the stack's account and region (letters, digits and /_+=.@-), " +
   'like olp/auth0-http: it holds the exact Authorization header value the Auth0 HTTP log stream sends; the value ' +
   'never enters the stack';
+
+const PII_SECRET_NAME_RULE =
+  "must be the name of a Secrets Manager secret in the stack's account and region (letters, digits and /_+=.@-), " +
+  'like olp/pii-hash: it holds the HMAC key PII hashing uses; the value never enters the stack';
+
+/** One source's PII settings (lambdas/shared/pii.ts): an object in cdk.json, JSON text with -c. */
+const piiSettings = (source: SourceName) =>
+  z.unknown().transform((value, ctx) => {
+    try {
+      return parsePiiSettings(source, value);
+    } catch (error) {
+      if (!(error instanceof PiiSettingsError)) throw error;
+      ctx.addIssue({ code: 'custom', message: error.message });
+      return z.NEVER;
+    }
+  });
 
 const OKTA_ORG_RULE = "must be the Okta org's https origin, like https://acme.okta.com (no path)";
 const SECRET_NAME_RULE =
@@ -149,6 +167,12 @@ const ConfigSchema = z
       .string({ error: AUTH0_SECRET_NAME_RULE })
       .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, AUTH0_SECRET_NAME_RULE)
       .optional(),
+    oktaPii: piiSettings('okta').optional(),
+    auth0Pii: piiSettings('auth0').optional(),
+    piiHashSecretName: z
+      .string({ error: PII_SECRET_NAME_RULE })
+      .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, PII_SECRET_NAME_RULE)
+      .optional(),
     rulesDir: z.string({ error: 'must be a directory path' }).min(1, 'must be a directory path').optional(),
     ingestBatchSize: integer('an integer from 1 to 10000 (the SQS event source limit)', between(1, 10_000)).default(
       100,
@@ -194,6 +218,16 @@ const ConfigSchema = z
           ': the feed watchdog needs both the Okta org and the Secrets Manager secret with its credentials',
       });
     }
+    const hashing = (['oktaPii', 'auth0Pii'] as const).filter((key) => config[key]?.method === 'hash');
+    if (hashing.length > 0 && config.piiHashSecretName === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['piiHashSecretName'],
+        message:
+          `must be set because ${hashing.join(' and ')} ${hashing.length === 1 ? 'uses' : 'use'} method hash: the ` +
+          'Secrets Manager secret holding the HMAC key (at least 32 characters, e.g. from openssl rand -hex 32)',
+      });
+    }
     if (config.auth0HttpSink && config.auth0HttpSecretName === undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -231,7 +265,10 @@ export class ConfigError extends Error {
 /** Shows a value as the user wrote it: `-c windowSeconds=61` reads 61, a string reads "quoted". */
 const show = (value: unknown): string => {
   const coerced = toNumber(value);
-  return typeof coerced === 'string' ? JSON.stringify(coerced) : String(coerced);
+  // Strings quoted; objects (PII settings in cdk.json) as the JSON they were written as.
+  return typeof coerced === 'string' || (typeof coerced === 'object' && coerced !== null)
+    ? JSON.stringify(coerced)
+    : String(coerced);
 };
 
 /**

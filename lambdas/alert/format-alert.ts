@@ -1,5 +1,6 @@
 import type { SubjectPlaceholder } from '../../lib/rules/schema.ts';
 import type { AlertRuleSummary, Severity } from '../../lib/rules/types.ts';
+import type { Detection } from '../shared/alert-message.ts';
 import { escapeForTerminal, escapeJsonText } from '../shared/escape-text.ts';
 import type { OktaEventCore } from '../shared/okta-event.ts';
 import { at, cutField, isObject, items, longestPrefix, member, nestedDeeperThan, scalarText } from './event-reader.ts';
@@ -27,6 +28,8 @@ export interface AlertJson {
   readonly targetsNotShown: number;
   readonly runbook: string;
   readonly raisedAt?: string;
+  /** What a stateful rule detected: the group, the window and the finding. Absent for an alert about one event. */
+  readonly detection?: Detection;
   /** The System Log event as received; null when it was left out (`eventLeftOut`). */
   readonly event: unknown;
   /** True when `event` is null because the event did not fit one SNS message or JSON could not hold it. */
@@ -148,6 +151,8 @@ interface SubjectValues {
   readonly displayMessage: string | null;
   readonly outcome: string | null;
   readonly ip: string | null;
+  /** A detection's group value, escaped; null for an alert about one event. */
+  readonly group: string | null;
 }
 
 /** The subject; every value from the event arrives escaped, so a line break shows as `\n`, not as a space. */
@@ -162,10 +167,13 @@ function subjectOf(rule: AlertRuleSummary, event: SubjectValues, sourceLabel: st
     outcome: event.outcome ?? 'unknown outcome',
     ip: event.ip ?? 'unknown IP',
     severity: rule.severity.toUpperCase(),
+    group: event.group ?? event.actor,
   };
   const body =
     rule.subject === undefined
-      ? `${rule.title}${event.target === null ? '' : `: ${event.target}`} by ${event.actor}`
+      ? event.group !== null
+        ? `${rule.title}: ${event.group}`
+        : `${rule.title}${event.target === null ? '' : `: ${event.target}`} by ${event.actor}`
       : rule.subject.replace(PLACEHOLDER, (whole, name: string) =>
           Object.hasOwn(values, name) ? values[name as SubjectPlaceholder] : whole,
         );
@@ -191,12 +199,26 @@ function eventExcerpt(pretty: string | undefined, uuid: string): string {
   );
 }
 
+/** The lines a detection adds to the alert text; the group and finding are from events, so escaped. */
+const detectionLines = (detection: Detection): string[] => [
+  '',
+  'Detection',
+  `Group:    ${escapeForTerminal(cutField(detection.groupBy, MAX_FIELD_CHARS))} = ${shown(detection.group)}`,
+  `Window:   ${detection.windowStart} to ${detection.windowEnd}`,
+  `Found:    ${shown(detection.finding)}`,
+];
+
 /** Options that are not part of the rule or the event. */
 export interface FormatOptions {
   /** When the pipeline raised the alert (ISO-8601); shown so readers can see the delay after `published`. */
   readonly raisedAt?: string;
   /** The log source the event came from, as the subject names it. @default 'Okta' */
   readonly sourceLabel?: string;
+  /**
+   * What a stateful rule detected; the alert is then about the group and window (its uuid is the detection's key,
+   * its published the window's start), and the event is the one that completed the detection.
+   */
+  readonly detection?: Detection;
 }
 
 /**
@@ -221,6 +243,8 @@ export function formatAlert(rule: AlertRuleSummary, event: OktaEventCore, option
   const outcome = joinPresent([outcomeResult, eventText(event, 'outcome', 'reason')], ' - ');
   const actorName = shortName(actor);
   const targetName = shortName(allTargets[0] ?? null);
+  const { detection } = options;
+  const group = detection === undefined ? null : shown(detection.group);
   const subject = subjectOf(
     { ...rule, title },
     {
@@ -230,6 +254,7 @@ export function formatAlert(rule: AlertRuleSummary, event: OktaEventCore, option
       displayMessage,
       outcome: outcomeResult,
       ip,
+      group,
     },
     options.sourceLabel ?? 'Okta',
   );
@@ -255,6 +280,7 @@ export function formatAlert(rule: AlertRuleSummary, event: OktaEventCore, option
     `Outcome:  ${outcome ?? '(unknown)'}`,
     `Rule:     ${escapeForTerminal(ruleId)} (${rule.severity})`,
     ...(options.raisedAt === undefined ? [] : [`Raised:   ${options.raisedAt}`]),
+    ...(detection === undefined ? [] : detectionLines(detection)),
     '',
     'Why this matters',
     rule.description.trim(),
@@ -262,7 +288,9 @@ export function formatAlert(rule: AlertRuleSummary, event: OktaEventCore, option
     'What to do',
     rule.runbook.trim(),
     '',
-    `System Log event ${event.uuid}`,
+    detection === undefined
+      ? `System Log event ${event.uuid}`
+      : `The event that completed the detection: ${event.uuid}`,
   ].join('\n');
   const excerpt = eventExcerpt(pretty, event.uuid);
 
@@ -276,14 +304,23 @@ export function formatAlert(rule: AlertRuleSummary, event: OktaEventCore, option
       severity: rule.severity,
       title,
       eventType,
-      uuid: event.uuid,
-      published: event.published,
+      uuid: detection?.key ?? event.uuid,
+      published: detection?.windowStart ?? event.published,
       subject,
       actor,
       targets: jsonTargets,
       targetsNotShown: allTargets.length - jsonTargets.length,
       runbook: rule.runbook,
       ...(options.raisedAt === undefined ? {} : { raisedAt: options.raisedAt }),
+      ...(detection === undefined
+        ? {}
+        : {
+            detection: {
+              ...detection,
+              groupBy: cutField(detection.groupBy, MAX_FIELD_CHARS),
+              group: cutField(detection.group, MAX_FIELD_CHARS),
+            },
+          }),
       // An event too deep for JSON.stringify would make every copy fail: it is left out instead.
       event: pretty === undefined ? null : event,
       eventLeftOut: pretty === undefined,

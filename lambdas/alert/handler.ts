@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { createDynamoAlertClaims } from '../shared/dynamo-alert-claims.ts';
 import { readEnv } from '../shared/env.ts';
 import { OKTA_SOURCE_PREFIX } from '../shared/okta-event.ts';
+import { loadPiiRedactions, PiiEnv } from '../shared/pii-secret.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 import { S3ArchiveStore } from '../shared/s3-archive-store.ts';
 import { createAlertBatchHandler } from './alert-records.ts';
@@ -32,7 +33,9 @@ const AlertEnv = z.object({
 });
 
 const env = readEnv(AlertEnv);
-const handleBatch = createAlertBatchHandler({
+/** PII controls (PII_SETTINGS, PII_HASH_SECRET_NAME); without them alerts show events as received. */
+const pii = readEnv(PiiEnv);
+const deps = {
   claims: createDynamoAlertClaims({
     client: new DynamoDBClient({}),
     tableName: env.ALERTS_TABLE_NAME,
@@ -45,12 +48,17 @@ const handleBatch = createAlertBatchHandler({
   now: Date.now,
   logger,
   metrics,
-});
+};
 
 /**
  * Alert-queue batch -> at most one SNS alert per (rule, event); messages retrying cannot fix are quarantined; failed
  * records are redelivered (and counted in AlertRecordsFailed), the rest acked.
  */
-export const handler = middy(async (event: SQSEvent, context: Context) => handleBatch(event, context))
+export const handler = middy(async (event: SQSEvent, context: Context) => {
+  // Read per batch (the HMAC key is cached for five minutes), so a rotated key is picked up without a cold start; a
+  // key that cannot be read fails the batch, which is retried: no alert goes out unredacted.
+  const redact = await loadPiiRedactions(pii, 'alerts');
+  return createAlertBatchHandler({ ...deps, redact })(event, context);
+})
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

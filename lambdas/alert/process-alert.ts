@@ -1,8 +1,13 @@
 import { AlertQueueMessage } from '../shared/alert-message.ts';
-import { type LogSource, sourceOfEnvelope } from '../shared/log-sources.ts';
-import { describeIssues, type OktaEventCore, type SourcePin, sourcePinIssue } from '../shared/okta-event.ts';
+import { JsonTooDeepError } from '../shared/canonical-json.ts';
+import { valueAt } from '../shared/field-path.ts';
+import type { LogSource, SourceName } from '../shared/log-sources.ts';
+import { nameUuid } from '../shared/name-uuid.ts';
+import { describeIssues, type OktaEventCore, type SourcePin } from '../shared/okta-event.ts';
+import type { Redaction } from '../shared/pii.ts';
 import type { ArchiveStore } from '../shared/ports.ts';
 import { quarantine } from '../shared/quarantine.ts';
+import { checkSourceEvent } from '../shared/source-event.ts';
 import { type FormattedAlert, formatAlert } from './format-alert.ts';
 
 /** Who already raised which alert: one claim per (rule id, event uuid). */
@@ -26,6 +31,12 @@ export interface AlertDependencies {
   readonly pin: SourcePin;
   /** Epoch milliseconds. */
   readonly now: () => number;
+  /**
+   * Each source's PII redaction (lambdas/shared/pii.ts), applied before anything of the event is formatted: subject,
+   * text, attributes, the event the message carries, and what a detection read from events. A source without one
+   * alerts with the event as received. @default - none
+   */
+  readonly redact?: Partial<Record<SourceName, Redaction>>;
 }
 
 /**
@@ -69,31 +80,74 @@ export function parseAlertQueueMessage(body: string): AlertQueueMessage {
  * detail object itself, not zod's copy: the alert shows the event as it was received. Reasons name fields and what
  * was expected, never a value the sender chose (they reach logs and terminals).
  */
-function checkedEvent(message: AlertQueueMessage, pin: SourcePin): { event: OktaEventCore; source: LogSource } {
-  const source = sourceOfEnvelope(message.event);
-  if (source === undefined) {
-    throw new InvalidAlertMessageError(
-      'not from a known log source: detail-type and source must be those of an Okta or Auth0 log stream',
-    );
-  }
-  const envelope = source.envelope.safeParse(message.event);
-  if (!envelope.success) {
-    throw new InvalidAlertMessageError(`not an ${source.label} EventBridge event: ${describeIssues(envelope.error)}`);
-  }
-  const pinIssue = sourcePinIssue(envelope.data, pin);
-  if (pinIssue !== undefined) {
-    throw new InvalidAlertMessageError(`not from the pinned source: ${pinIssue}`);
-  }
-  const { detail } = message.event;
-  const identified = source.identify(detail);
-  if (!identified.ok) throw new InvalidAlertMessageError(identified.reason);
-  return { event: source.alertView(detail as Record<string, unknown>, identified.event), source };
+function checkedEvent(
+  message: AlertQueueMessage,
+  pin: SourcePin,
+  redactions: AlertDependencies['redact'],
+): { event: OktaEventCore; source: LogSource; message: AlertQueueMessage } {
+  const checked = checkSourceEvent(message.event, pin);
+  if (!checked.ok) throw new InvalidAlertMessageError(checked.reason);
+  const { source, identity, detail } = checked.event;
+  const redaction = redactions?.[source.name];
+  if (redaction === undefined) return { event: source.alertView(detail, identity), source, message };
+  return {
+    event: source.alertView(redacted(detail, redaction), identity),
+    source,
+    message: withRedactedDetection(message, redaction),
+  };
 }
+
+/** The detail with its PII redacted; its identity fields never are. */
+function redacted(detail: Record<string, unknown>, redaction: Redaction): Record<string, unknown> {
+  try {
+    return redaction.event(detail) as Record<string, unknown>;
+  } catch (error) {
+    // No staged event nests this deep, and an alert that cannot be redacted must not go out: quarantined instead.
+    if (error instanceof JsonTooDeepError) {
+      throw new InvalidAlertMessageError(`detail ${error.message}: it cannot be redacted`);
+    }
+    throw error;
+  }
+}
+
+/** A detection's group and finding come from events: redacted as the field the group was read from, and as text. */
+const withRedactedDetection = (message: AlertQueueMessage, redaction: Redaction): AlertQueueMessage => {
+  const { detection } = message;
+  if (detection === undefined) return message;
+  return {
+    ...message,
+    detection: {
+      ...detection,
+      group: redaction.ruleValue(detection.groupBy, detection.group),
+      finding: redaction.text(detection.finding),
+    },
+  };
+};
 
 type Raising = Pick<AlertDependencies, 'claims' | 'publisher' | 'now'>;
 
+/** The UUIDv5 namespace of suppression claims. */
+const SUPPRESSION_NAMESPACE = Buffer.from('5d0c3f0e8a7b4c62b1e4a9d2f6c83b17', 'hex');
+
 /**
- * Raises one alert at most once per (rule id, event uuid), however often the message is delivered.
+ * What one alert stands for, so it is raised once: the event (its uuid), or what a detector found (its key). A rule
+ * with `suppress` widens that to one value of its `by` field in one period of `published` time, the periods aligned
+ * to multiples of `forSeconds` since the epoch: every order of the same events then claims the same keys. An event
+ * without a value for `by` is not suppressed.
+ */
+export function claimKeyOf(message: AlertQueueMessage, event: OktaEventCore, source: LogSource): string {
+  const own = message.detection?.key ?? event.uuid;
+  const { suppress } = message.rule;
+  if (suppress === undefined) return own;
+  const value = valueAt(source.ruleRecord(message.event.detail), suppress.by);
+  const time = Date.parse(message.detection?.windowStart ?? event.published);
+  if (value === undefined || !Number.isFinite(time)) return own;
+  const period = Math.floor(time / 1000 / suppress.forSeconds) * suppress.forSeconds;
+  return nameUuid(SUPPRESSION_NAMESPACE, `${suppress.by}\n${value}\n${period}`);
+}
+
+/**
+ * Raises one alert at most once per (rule id, claim key), however often the message is delivered.
  *
  * Claim, then publish; when publishing fails the claim is given back and the error rethrown, so the SQS retry can
  * publish. A crash between claim and publish (timeout, out of memory) leaves the claim in place and loses that one
@@ -101,20 +155,26 @@ type Raising = Pick<AlertDependencies, 'claims' | 'publisher' | 'now'>;
  * still holds, and the alternative (publish first) cannot stop two concurrent deliveries from both publishing.
  */
 async function raiseAlert(
-  rule: AlertQueueMessage['rule'],
+  message: AlertQueueMessage,
   event: OktaEventCore,
   source: LogSource,
   deps: Raising,
 ): Promise<'published' | 'duplicate'> {
+  const { rule, detection } = message;
   // Formatting first: a formatting bug must not leave a claim without an alert behind.
-  const alert = formatAlert(rule, event, { raisedAt: new Date(deps.now()).toISOString(), sourceLabel: source.label });
+  const alert = formatAlert(rule, event, {
+    raisedAt: new Date(deps.now()).toISOString(),
+    sourceLabel: source.label,
+    ...(detection === undefined ? {} : { detection }),
+  });
 
-  if (!(await deps.claims.claim(rule.id, event.uuid))) return 'duplicate';
+  const key = claimKeyOf(message, event, source);
+  if (!(await deps.claims.claim(rule.id, key))) return 'duplicate';
   try {
     await deps.publisher.publish(alert);
   } catch (publishError) {
     try {
-      await deps.claims.release(rule.id, event.uuid);
+      await deps.claims.release(rule.id, key);
     } catch (releaseError) {
       throw new AlertClaimReleaseError(
         `alert ${rule.id} for event ${event.uuid} was not published and its claim could not be released; ` +
@@ -141,14 +201,13 @@ export async function handleAlertMessage(
   let event: OktaEventCore;
   let source: LogSource;
   try {
-    message = parseAlertQueueMessage(body);
-    ({ event, source } = checkedEvent(message, deps.pin));
+    ({ event, source, message } = checkedEvent(parseAlertQueueMessage(body), deps.pin, deps.redact));
   } catch (error) {
     if (!(error instanceof InvalidAlertMessageError)) throw error;
     const origin = { id: `alert-${messageId}`, queue: 'alert', messageId };
     const key = await quarantine(deps.quarantine, { reason: error.message, origin, raw: body }, deps.now());
     return { kind: 'rejected', reason: error.message, key };
   }
-  const kind = await raiseAlert(message.rule, event, source, deps);
+  const kind = await raiseAlert(message, event, source, deps);
   return { kind, ruleId: message.rule.id, uuid: event.uuid };
 }

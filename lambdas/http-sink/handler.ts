@@ -29,6 +29,7 @@ const env = readEnv(
     AUTH0_HTTP_SECRET_NAME: z.string().min(1),
     INGEST_QUEUE_URL: z.url(),
     ALERT_QUEUE_URL: z.url(),
+    DETECTOR_QUEUE_URL: z.url(),
     /** Unreadable bodies go under `auth0/quarantine/` in the archive bucket. */
     ARCHIVE_BUCKET_NAME: z.string().min(1),
     EXPECTED_ACCOUNT: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
@@ -46,6 +47,7 @@ const deps: HttpSinkDeps = {
   },
   ingestQueue: sqsQueueSender(sqs, env.INGEST_QUEUE_URL),
   alertQueue: sqsQueueSender(sqs, env.ALERT_QUEUE_URL),
+  detectorQueue: sqsQueueSender(sqs, env.DETECTOR_QUEUE_URL),
   quarantine: prefixedArchive(new S3ArchiveStore(new S3Client({}), env.ARCHIVE_BUCKET_NAME), AUTH0.archivePrefix),
   // Compiled for AUTH0_HTTP_SOURCE at synth (lib/constructs/auth0-http-sink.ts): the envelopes this sink builds.
   rules: readBundledRules(import.meta.url),

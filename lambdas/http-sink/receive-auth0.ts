@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { matchingRules, ruleSummary } from '../../lib/rules/compile.ts';
+import { routeEvent } from '../../lib/rules/routing.ts';
 import type { CompiledAlertRule } from '../../lib/rules/types.ts';
 import { AUTH0, AUTH0_HTTP_SOURCE } from '../shared/log-sources.ts';
 import type { ArchiveStore } from '../shared/ports.ts';
@@ -11,7 +11,8 @@ import { splitAuth0Body } from './auth0-body.ts';
 /**
  * One POST from an Auth0 HTTP log stream: check the Authorization header, split the body into logs, and put each on
  * the Auth0 ingest queue in the envelope an Auth0 log stream to EventBridge would have used (source
- * AUTH0_HTTP_SOURCE), and the logs an Auth0 alert rule matches on the alert queue, as the rules on a bus would. Ingest
+ * AUTH0_HTTP_SOURCE), and the logs an Auth0 alert rule matches on the alert queue (a stateful rule's on the detector
+ * queue), as the rules on a bus would. Ingest
  * then validates, dedupes and stages them like any other log. Answers fast: Auth0 pauses a stream whose sink fails.
  */
 
@@ -33,6 +34,8 @@ export interface HttpSinkDeps {
   readonly expectedAuthorization: () => Promise<string>;
   readonly ingestQueue: QueueSender;
   readonly alertQueue: QueueSender;
+  /** Where logs a stateful Auth0 rule's pre-filter matches go, as the rule's EventBridge target would send them. */
+  readonly detectorQueue: QueueSender;
   /** Where an unreadable body goes, with its reason. */
   readonly quarantine: ArchiveStore;
   /** The deployed Auth0 alert rules, compiled for AUTH0_HTTP_SOURCE. */
@@ -90,6 +93,7 @@ export const receiveAuth0Post = async (
   const origin: EnvelopeOrigin = { source: AUTH0_HTTP_SOURCE, account: settings.account, region: settings.region };
   const ingest: QueueMessage[] = [];
   const alerts: QueueMessage[] = [];
+  const detections: QueueMessage[] = [];
   for (const logText of split.logs) {
     let log: Record<string, unknown>;
     try {
@@ -105,11 +109,15 @@ export const receiveAuth0Post = async (
     const { envelope, text } = wrapEvent(log, logText, origin, AUTH0);
     ingest.push({ body: text });
     if (AUTH0.identify(log).ok) {
-      for (const rule of matchingRules(deps.rules, envelope)) {
-        alerts.push({ body: JSON.stringify({ rule: ruleSummary(rule), event: envelope }) });
-      }
+      const routed = routeEvent(deps.rules, envelope);
+      alerts.push(...routed.alerts.map((body) => ({ body })));
+      detections.push(...routed.detections.map((body) => ({ body })));
     }
   }
-  await Promise.all([deps.ingestQueue.send(ingest), deps.alertQueue.send(alerts)]);
+  await Promise.all([
+    deps.ingestQueue.send(ingest),
+    deps.alertQueue.send(alerts),
+    deps.detectorQueue.send(detections),
+  ]);
   return answer(200, { accepted: ingest.length });
 };

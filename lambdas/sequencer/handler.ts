@@ -10,6 +10,7 @@ import { KmsArchiveSigner } from '../shared/digest-kms-signer.ts';
 import { DynamoEventStore } from '../shared/dynamo-event-store.ts';
 import { readEnv } from '../shared/env.ts';
 import { sourceNamed } from '../shared/log-sources.ts';
+import { loadPiiRedactions, PiiEnv } from '../shared/pii-secret.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 import { prefixedArchive } from '../shared/prefixed-archive.ts';
 import { S3ArchiveStore } from '../shared/s3-archive-store.ts';
@@ -37,6 +38,8 @@ const settings: SequencerSettings = {
   maxSupplementWindowsPerRun: env.MAX_SUPPLEMENT_WINDOWS_PER_RUN,
 };
 const source = sourceNamed(env.LOG_SOURCE);
+/** Archive PII redaction of this source (PII_SETTINGS with `archive: true`); absent, lines are archived as received. */
+const pii = readEnv(PiiEnv);
 const deps = {
   events: new DynamoEventStore(new DynamoDBClient({}), env.EVENTS_TABLE_NAME),
   archive: prefixedArchive(new S3ArchiveStore(new S3Client({}), env.ARCHIVE_BUCKET_NAME), source.archivePrefix),
@@ -48,7 +51,9 @@ const deps = {
 
 /** Scheduled every minute: closes and seals windows, archives late events, reports how far behind sealing is. */
 export const handler = middy(async () => {
-  const report = await runSequencer(deps, settings, Date.now());
+  // Read per run (the HMAC key is cached for five minutes); a key that cannot be read fails the run before it writes.
+  const redact = (await loadPiiRedactions(pii, 'archive'))[source.name];
+  const report = await runSequencer({ ...deps, ...(redact === undefined ? {} : { redact }) }, settings, Date.now());
   for (const window of report.sealed) {
     metrics.addMetric(window.kind === 'main' ? 'WindowsSealed' : 'LateSupplements', MetricUnit.Count, 1);
     metrics.addMetric('EventsArchived', MetricUnit.Count, window.eventCount);

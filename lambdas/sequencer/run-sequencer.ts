@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { type ArchivePart, latePartKey, mainPartKey, manifestKey, WindowManifest } from '../shared/archive-layout.ts';
 import { type LogSource, OKTA } from '../shared/log-sources.ts';
+import type { Redaction } from '../shared/pii.ts';
 import type { ArchiveSigner, ArchiveStore, EventStore } from '../shared/ports.ts';
 import {
   LATE_MARKER_SHARDS,
@@ -11,6 +12,7 @@ import {
 } from '../shared/ports.ts';
 import { contentHash, type StagedEvent, type StagingSettings, windowPartitionKey } from '../shared/staged-event.ts';
 import { archiveWindowAt, formatWindow } from '../shared/window.ts';
+import { archivedForms } from './archived-form.ts';
 import { RunWrites, recordDigest, type WrittenDigest } from './digest-chain.ts';
 import {
   BEGINNING,
@@ -42,6 +44,8 @@ export interface SequencerDeps {
   readonly signer?: ArchiveSigner;
   /** The kind of log the archive holds, which says each archived line's id. @default OKTA */
   readonly source?: LogSource;
+  /** Redacts each event's PII before its line is archived (archived-form.ts). @default - lines as received */
+  readonly redact?: Redaction;
 }
 
 export interface SealedWindow {
@@ -301,12 +305,13 @@ const sealWindow = async (
   if (events.length === 0) return undefined;
   const manifest = await readManifest(deps.archive, window.start);
   if (manifest === undefined) {
-    const parts = await placeParts(deps.archive, window.start, 'main', 0, events, deps.source ?? OKTA);
-    const conflicts = conflictingUuids(events);
+    const forms = archivedForms(events, deps.redact);
+    const parts = await placeParts(deps.archive, window.start, 'main', 0, forms, deps.source ?? OKTA);
+    const conflicts = conflictingUuids(forms);
     await writeManifest(deps.archive, window, parts, parts, conflicts, writes);
     await markArchived(deps.events, events);
     // Normally one main part; late parts too only when a run that stopped before the manifest left a part to take over.
-    return { window: formatWindow(window.start), kind: 'main', eventCount: events.length, conflicts };
+    return { window: formatWindow(window.start), kind: 'main', eventCount: forms.length, conflicts };
   }
   return supplement(deps, window, manifest, events, writes);
 };
@@ -321,8 +326,9 @@ const supplement = async (
 ): Promise<SealedWindow | undefined> => {
   const archived =
     manifest === undefined ? new Set<string>() : await archivedKeys(deps.archive, manifest, deps.source ?? OKTA);
-  // One content once, even when a layout change staged it under two partitions.
-  const fresh = [...new Map(events.map((event) => [event.sk, event])).values()].filter(
+  // One content once, even when a layout change staged it under two partitions; compared as the archive holds it.
+  const forms = archivedForms(events, deps.redact);
+  const fresh = [...new Map(forms.map((event) => [event.sk, event])).values()].filter(
     (event) => !archived.has(event.sk),
   );
   let result: SealedWindow | undefined;

@@ -19,6 +19,7 @@ import {
   type SequencerState,
   type SetAsideRecord,
 } from './ports.ts';
+import { decodeStagedBody, encodeStagedBody } from './staged-body.ts';
 import { type StagedEvent, shardOf, splitEventKey } from './staged-event.ts';
 
 /**
@@ -32,6 +33,18 @@ import { type StagedEvent, shardOf, splitEventKey } from './staged-event.ts';
  *   pk = set-aside                  sk = <window start>                     a window the sequencer could not seal
  *
  * Times in sort keys are offset and zero-padded so that they sort as numbers, negative years included.
+ *
+ * A staged event's item is kept within one write unit (1 KB, attribute names included), since each costs a write on
+ * the hot path and a read at sealing: its text compressed (staged-body.ts) under one-letter names, and nothing the key
+ * already says (the bucket start is in `pk`):
+ *
+ *   b  binary   the event's text (staged-body.ts)     expiresAt  number  TTL (epoch s), on time or once archived
+ *   p  number   published (epoch ms)                  d  number  dedupeUntil, only where it differs from expiresAt
+ *   l  bool     staged late (only when true)          a  bool    archived by the sequencer (only when true)
+ *   o  string   `backfill`, when refilled
+ *
+ * Items written before this shape (`body`, `windowStart`, `publishedMs`, `dedupeUntil`, `late`, `archived`, `origin`)
+ * stay until their TTL and are read as before; an old item the sequencer flags archived gets `a`.
  */
 const PENDING = 'pending';
 const SET_ASIDE = 'set-aside';
@@ -58,22 +71,38 @@ const optionalNum = (item: Item, name: string): number | undefined => {
   return value === undefined ? undefined : Number(value);
 };
 
+/** The bucket start a staged event's partition key names (`w#<bucket start>#<shard>`). */
+const bucketStartOf = (pk: string): number => {
+  const start = Number(pk.split('#')[1]);
+  if (!pk.startsWith('w#') || !Number.isSafeInteger(start)) {
+    throw new TypeError(`events table item ${pk} is not in a staging partition (w#<bucket start>#<shard>)`);
+  }
+  return start;
+};
+
+const flag = (item: Item, name: string, legacyName: string): boolean =>
+  item[name]?.BOOL === true || item[legacyName]?.BOOL === true;
+
+/** A staged event from its item, in the current shape or the one before it. */
 export const toStaged = (item: Item): StagedEvent => {
+  const pk = str(item, 'pk');
   const sk = str(item, 'sk');
+  const stored = item.b?.B;
   const expiresAt = optionalNum(item, 'expiresAt');
+  const origin = item.o?.S ?? item.origin?.S;
   return {
-    pk: str(item, 'pk'),
+    pk,
     sk,
     ...splitEventKey(sk),
-    windowStart: num(item, 'windowStart'),
-    publishedMs: num(item, 'publishedMs'),
-    body: str(item, 'body'),
-    late: item.late?.BOOL === true,
+    windowStart: optionalNum(item, 'windowStart') ?? bucketStartOf(pk),
+    publishedMs: optionalNum(item, 'p') ?? num(item, 'publishedMs'),
+    body: stored === undefined ? str(item, 'body') : decodeStagedBody(stored),
+    late: flag(item, 'l', 'late'),
     // Items staged before `dedupeUntil` existed carry only their TTL.
-    dedupeUntil: optionalNum(item, 'dedupeUntil') ?? expiresAt ?? 0,
+    dedupeUntil: optionalNum(item, 'd') ?? optionalNum(item, 'dedupeUntil') ?? expiresAt ?? 0,
     ...(expiresAt === undefined ? {} : { expiresAt }),
-    ...(item.archived?.BOOL === true ? { archived: true } : {}),
-    ...(item.origin?.S === 'backfill' ? { origin: 'backfill' as const } : {}),
+    ...(flag(item, 'a', 'archived') ? { archived: true } : {}),
+    ...(origin === 'backfill' ? { origin } : {}),
   };
 };
 
@@ -82,15 +111,14 @@ export const stagedEventItem = (event: StagedEvent): Item => {
   const item: Item = {
     pk: { S: event.pk },
     sk: { S: event.sk },
-    windowStart: { N: String(event.windowStart) },
-    publishedMs: { N: String(event.publishedMs) },
-    body: { S: event.body },
-    dedupeUntil: { N: String(event.dedupeUntil) },
+    b: { B: encodeStagedBody(event.body) },
+    p: { N: String(event.publishedMs) },
   };
   if (event.expiresAt !== undefined) item.expiresAt = { N: String(event.expiresAt) };
-  if (event.late) item.late = { BOOL: true };
-  if (event.archived === true) item.archived = { BOOL: true };
-  if (event.origin !== undefined) item.origin = { S: event.origin };
+  if (event.dedupeUntil !== event.expiresAt) item.d = { N: String(event.dedupeUntil) };
+  if (event.late) item.l = { BOOL: true };
+  if (event.archived === true) item.a = { BOOL: true };
+  if (event.origin !== undefined) item.o = { S: event.origin };
   return item;
 };
 
@@ -252,7 +280,7 @@ export class DynamoEventStore implements EventStore {
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: { S: event.pk }, sk: { S: event.sk } },
-          UpdateExpression: 'SET archived = :true, expiresAt = :expires',
+          UpdateExpression: 'SET a = :true, expiresAt = :expires',
           // Never recreate an item that is gone: an update would otherwise write a bodiless item.
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: { ':true': { BOOL: true }, ':expires': { N: String(event.dedupeUntil) } },

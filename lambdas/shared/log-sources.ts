@@ -52,7 +52,23 @@ export interface LogSource {
    * `displayMessage`, `actor`, `target`, `client.ipAddress`, `outcome`), with the event's own fields beside them.
    */
   alertView(detail: Readonly<Record<string, unknown>>, identity: EventIdentity): OktaEventCore;
+  /**
+   * The record rule field paths are relative to (`where`, `groupBy`, `suppress.by`): the System Log event itself;
+   * an Auth0 log's `data`.
+   */
+  ruleRecord(detail: unknown): unknown;
+  /** Where the event says its client was, in degrees, when it says so: for rules about travel. */
+  location(record: unknown): { readonly lat: number; readonly lon: number } | undefined;
 }
+
+const member = (value: unknown, key: string): unknown =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
+
+/** Latitude and longitude when both are finite numbers in range; Okta writes no geolocation for private networks. */
+const coordinates = (lat: unknown, lon: unknown): { lat: number; lon: number } | undefined =>
+  typeof lat === 'number' && typeof lon === 'number' && Math.abs(lat) <= 90 && Math.abs(lon) <= 180
+    ? { lat, lon }
+    : undefined;
 
 export const OKTA: LogSource = {
   name: 'okta',
@@ -74,6 +90,11 @@ export const OKTA: LogSource = {
     return { ok: true, event: { id: core.data.uuid, published: core.data.published, type: core.data.eventType } };
   },
   alertView: (detail) => detail as OktaEventCore,
+  ruleRecord: (detail) => detail,
+  location(record) {
+    const geolocation = member(member(member(record, 'client'), 'geographicalContext'), 'geolocation');
+    return coordinates(member(geolocation, 'lat'), member(geolocation, 'lon'));
+  },
 };
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
@@ -150,6 +171,12 @@ export const AUTH0: LogSource = {
       client: { ipAddress: text(data.ip) ?? null, userAgent: { rawUserAgent: text(data.user_agent) ?? null } },
       outcome: { result: AUTH0_FAILURE.test(identity.type) ? 'FAILURE' : 'SUCCESS' },
     } as OktaEventCore;
+  },
+  ruleRecord: (detail) => member(detail, 'data'),
+  /** Auth0 writes where an IP is in `location_info` (latitude, longitude) on logs of sign-ins and sign-ups. */
+  location(record) {
+    const info = member(record, 'location_info');
+    return coordinates(member(info, 'latitude'), member(info, 'longitude'));
   },
 };
 

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { type LogSource, OKTA } from './log-sources.ts';
+import { nameUuid } from './name-uuid.ts';
 
 /**
  * The EventBridge envelope a log stream would have sent for an event that came without one: a System Log event read
@@ -23,12 +23,7 @@ const ENVELOPE_ID_NAMESPACE = Buffer.from('a1f35ee9eabc4559bf3a64f3bc3950e6', 'h
  * pipeline's dedupe does: Okta writes some uuids in uppercase.
  */
 export function envelopeIdOf(uuid: unknown): string {
-  const name = typeof uuid === 'string' ? uuid.toLowerCase() : JSON.stringify(uuid);
-  const bytes = createHash('sha1').update(ENVELOPE_ID_NAMESPACE).update(name, 'utf8').digest().subarray(0, 16);
-  bytes.writeUInt8(((bytes.readUInt8(6) & 0x0f) | 0x50) >>> 0, 6);
-  bytes.writeUInt8(((bytes.readUInt8(8) & 0x3f) | 0x80) >>> 0, 8);
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return nameUuid(ENVELOPE_ID_NAMESPACE, typeof uuid === 'string' ? uuid.toLowerCase() : JSON.stringify(uuid));
 }
 
 const UTC_INSTANT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?Z$/;

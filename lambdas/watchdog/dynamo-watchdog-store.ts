@@ -4,6 +4,7 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { z } from 'zod';
 import type { WatchdogStateStore } from './run-watchdog.ts';
 import { WatchdogState } from './watchdog-state.ts';
 
@@ -12,16 +13,18 @@ export const WATCHDOG_PK = 'watchdog';
 const KEY = { pk: { S: WATCHDOG_PK }, sk: { S: 'state' } };
 
 /**
- * The watchdog's state in the events table: one item, `state` as JSON and a `version` that every write increments,
- * conditionally, so a run that read an older version cannot overwrite a newer state.
+ * The watchdog's state for one source in that source's events table: one item, `state` as JSON (checked against
+ * `schema` when read) and a `version` that every write increments, conditionally, so a run that read an older version
+ * cannot overwrite a newer state.
  */
-export class DynamoWatchdogStore implements WatchdogStateStore {
+export class DynamoStateItem<S> {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
+    private readonly schema: z.ZodType<S>,
   ) {}
 
-  async read(): Promise<{ state: WatchdogState; version: number } | undefined> {
+  async read(): Promise<{ state: S; version: number } | undefined> {
     const { Item } = await this.client.send(
       new GetItemCommand({ TableName: this.tableName, Key: KEY, ConsistentRead: true }),
     );
@@ -31,10 +34,10 @@ export class DynamoWatchdogStore implements WatchdogStateStore {
     if (text === undefined || !Number.isInteger(version)) {
       throw new TypeError('the watchdog state item lacks its state or version attribute');
     }
-    return { state: WatchdogState.parse(JSON.parse(text)), version };
+    return { state: this.schema.parse(JSON.parse(text)), version };
   }
 
-  async write(state: WatchdogState, expected: number | undefined): Promise<boolean> {
+  async write(state: S, expected: number | undefined): Promise<boolean> {
     try {
       await this.client.send(
         new PutItemCommand({
@@ -53,5 +56,12 @@ export class DynamoWatchdogStore implements WatchdogStateStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+}
+
+/** The Okta watchdog's state, in Okta's events table. */
+export class DynamoWatchdogStore extends DynamoStateItem<WatchdogState> implements WatchdogStateStore {
+  constructor(client: DynamoDBClient, tableName: string) {
+    super(client, tableName, WatchdogState);
   }
 }

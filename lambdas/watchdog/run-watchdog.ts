@@ -107,7 +107,10 @@ export interface WatchdogReport {
 const LOG_STREAM_EVENT_TYPES = 'system.log_stream.';
 
 /** Raises a watchdog alert at most once: claim, publish, give the claim back if publishing failed. */
-const raiseOnce = async (deps: Pick<WatchdogDeps, 'claims' | 'publisher'>, raised: WatchdogAlert): Promise<boolean> => {
+export const raiseOnce = async (
+  deps: Pick<WatchdogDeps, 'claims' | 'publisher'>,
+  raised: WatchdogAlert,
+): Promise<boolean> => {
   if (!(await deps.claims.claim(raised.ruleId, raised.uuid))) return false;
   try {
     await deps.publisher.publish(raised.alert);

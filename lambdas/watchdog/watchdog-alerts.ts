@@ -10,7 +10,7 @@ import { envelopeIdOf } from '../shared/system-log-envelope.ts';
  * raised.
  */
 
-const WATCHDOG_RUNBOOK = 'the README of okta-log-pipeline, section "The feed watchdog"';
+export const WATCHDOG_RUNBOOK = 'the README of okta-log-pipeline, section "The feed watchdog"';
 
 const STREAM_INACTIVE: AlertRuleSummary = {
   id: 'olp-watchdog-log-stream-inactive',
@@ -90,7 +90,7 @@ export interface StreamRef {
 }
 
 /** The watchdog's finding as the formatter reads an event: uuid, published, eventType, actor, target. */
-const finding = (
+export const finding = (
   key: string,
   eventType: string,
   published: string,
@@ -120,10 +120,16 @@ export interface WatchdogAlert {
   readonly alert: FormattedAlert;
 }
 
-const alertOf = (rule: AlertRuleSummary, event: ReturnType<typeof finding>, raisedAt: string): WatchdogAlert => ({
+/** The alert for a finding; `sourceLabel` names the log source in the subject (Okta unless said otherwise). */
+export const alertOf = (
+  rule: AlertRuleSummary,
+  event: ReturnType<typeof finding>,
+  raisedAt: string,
+  sourceLabel?: string,
+): WatchdogAlert => ({
   ruleId: rule.id,
   uuid: event.uuid,
-  alert: formatAlert(rule, event, { raisedAt }),
+  alert: formatAlert(rule, event, { raisedAt, ...(sourceLabel === undefined ? {} : { sourceLabel }) }),
 });
 
 /** The stream is INACTIVE: one per episode (the episode key: the stream id and Okta's `lastUpdated`). */

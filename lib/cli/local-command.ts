@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyFileArchiveSigner, SigningKeyError } from '../../lambdas/shared/digest-key-file-signer.ts';
 import { escapeForTerminal } from '../../lambdas/shared/escape-text.ts';
 import { AUTH0 } from '../../lambdas/shared/log-sources.ts';
@@ -7,6 +8,12 @@ import { prefixedArchive } from '../../lambdas/shared/prefixed-archive.ts';
 import { EVENT_SOURCE_NAME, EVENT_SOURCE_RULE } from '../config.ts';
 import { ArchiveDirStore } from '../local/archive-dir-store.ts';
 import { type InputRecord, readEventInput, toEnvelope } from '../local/event-input.ts';
+import {
+  createForwarder,
+  type EventForwarder,
+  ForwardingSecretsError,
+  formatForwardingSummary,
+} from '../local/forwarder.ts';
 import { parseListenAddress, startListener } from '../local/http-listener.ts';
 import {
   type LocalAlert,
@@ -19,14 +26,15 @@ import { generateSample } from '../local/sample-stream.ts';
 import { credentialsFromVariables, type OktaCredentials, OktaCredentialsError } from '../okta/credentials.ts';
 import { OktaOrgUrlError, parseOrgUrl } from '../okta/okta-client.ts';
 import { parseSince, readSystemLog } from '../okta/system-log.ts';
-import { loadRules } from '../rules/index.ts';
+import { loadRuleSet, type RuleSet } from '../rules/index.ts';
 import { type ParsedOptions, parseOptions, positiveInteger } from './args.ts';
 import { CliError, type CliIo } from './io.ts';
 import { formatSummary } from './local-summary.ts';
 
 const HELP = `Usage: olp local [input] [options]
 
-Runs the deployed pipeline in this process (dynalite, fauxqs, the same rules and handler code) and prints alerts.
+Runs the deployed pipeline in this process (the same rules and handler code, its tables and queues in memory) and
+prints alerts.
 
 Input (one of; without any, a built-in sample stream):
   --events <file|->        JSON Lines or a JSON array of System Log events, Auth0 logs or EventBridge envelopes;
@@ -42,7 +50,11 @@ Input (one of; without any, a built-in sample stream):
 Options:
   --json                   one JSON object per alert on stdout, nothing else there
   --archive-dir <dir>      where sealed windows go (default ./.olp/archive)
-  --data-dir <dir>         keep dedupe records, alert claims and progress between runs (default: in memory)
+  --data-dir <dir>         keep dedupe records, alert claims and progress between runs, in dynalite's files there
+                           (implies --stand-ins; default: nothing kept)
+  --stand-ins              run the tables and queues on dynalite and fauxqs (DynamoDB, SQS, SNS and S3 through
+                           the AWS SDK, the archive mirrored to a bucket) instead of in this process; slower,
+                           same archive, counts and alerts
   --rules <dir>            your alert rules, in addition to the default pack
   --event-source-name <s>  accept only envelopes from this partner event source, aws.partner/okta.com/<org>/<name>,
                            as the deployed pipeline does (default: any Okta source); raw events are wrapped as from it
@@ -51,6 +63,11 @@ Options:
   --sample-count <n>       events in the built-in sample (default 2000)
   --signing-key <file>     sign the archive's digest records with this EC P-256 private key (PEM); unsigned without
                            it. Check them with olp archive verify --public-key <its public key>
+  --forward                post each event a rule with forward: matched to its destinations, as deployed (the
+                           System Log event as JSON body, a few retries; failures listed in the summary).
+                           Credentials: OLP_SECRET_<SECRET NAME> (e.g. OLP_SECRET_OLP_WORKFLOWS for olp/workflows)
+                           holding the secret's JSON, or --secrets-file
+  --secrets-file <file>    JSON mapping secret names to their JSON fields, for --forward; never printed
 `;
 
 const CHUNK = 1000;
@@ -82,12 +99,14 @@ export const localCommand = async (args: string[], io: CliIo): Promise<number> =
   );
   const allowedLatenessSeconds = seconds('--lateness', values.lateness, 120, 'a whole number of seconds', () => true);
   const sampleCount = positiveInteger(values['sample-count'], '--sample-count', 2000, 1_000_000);
-  let rules: ReturnType<typeof loadRules>;
+  let ruleSet: RuleSet;
   try {
-    rules = loadRules(values.rules === undefined ? {} : { userDir: values.rules });
+    ruleSet = loadRuleSet(values.rules === undefined ? {} : { userDir: values.rules });
   } catch (error) {
     throw new CliError((error as Error).message, 2);
   }
+  const { rules } = ruleSet;
+  const forwarder = values.forward === true ? await startForwarding(ruleSet, values['secrets-file'], io) : undefined;
   const eventSourceName = values['event-source-name'];
   if (eventSourceName !== undefined && !EVENT_SOURCE_NAME.test(eventSourceName)) {
     throw new CliError(`--event-source-name ${EVENT_SOURCE_RULE}, got ${JSON.stringify(eventSourceName)}`, 2);
@@ -105,6 +124,7 @@ export const localCommand = async (args: string[], io: CliIo): Promise<number> =
     : (alert: LocalAlert) => io.stdout.write(`${alert.published}  ${alert.subject}  (${alert.ruleId})\n`);
   const pipeline = await LocalPipeline.start({
     archiveDir,
+    store: values['stand-ins'] === true || values['data-dir'] !== undefined ? 'stand-ins' : 'in-process',
     ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
     rules,
     windowSeconds,
@@ -115,6 +135,7 @@ export const localCommand = async (args: string[], io: CliIo): Promise<number> =
     ...(eventSourceName === undefined ? {} : { eventSourceName }),
     ...(signer === undefined ? {} : { signer }),
     onAlert: show,
+    ...(forwarder === undefined ? {} : { onMatch: (ruleId, envelope) => forwarder.submit(ruleId, envelope) }),
   });
   const started = Date.now();
   const progress = new Progress(io, pipeline.counts, started);
@@ -138,7 +159,8 @@ export const localCommand = async (args: string[], io: CliIo): Promise<number> =
     const counts = await pipeline.finish();
     progress.clear();
     const summary = formatSummary(counts, archiveDir, Date.now() - started);
-    (json ? io.stderr : io.stdout).write(summary);
+    const forwarded = forwarder === undefined ? '' : formatForwardingSummary(await forwarder.settle());
+    (json ? io.stderr : io.stdout).write(summary + forwarded);
     return 0;
   } catch (error) {
     if (error instanceof WindowSetAsideError) {
@@ -160,6 +182,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   'archive-dir': { type: 'string' },
   'data-dir': { type: 'string' },
+  'stand-ins': { type: 'boolean' },
   rules: { type: 'string' },
   'event-source-name': { type: 'string' },
   lateness: { type: 'string' },
@@ -167,6 +190,8 @@ const OPTIONS = {
   'sample-count': { type: 'string' },
   'signing-key': { type: 'string' },
   listen: { type: 'string' },
+  forward: { type: 'boolean' },
+  'secrets-file': { type: 'string' },
 } as const;
 type Values = ParsedOptions<typeof OPTIONS>;
 
@@ -218,6 +243,35 @@ const listenInput = async (values: Values, io: CliIo, archiveDir: string): Promi
       }
     },
   };
+};
+
+/** The forwarder for --forward, its destinations' secrets read from the environment or --secrets-file. */
+const startForwarding = async (
+  ruleSet: RuleSet,
+  secretsFile: string | undefined,
+  io: CliIo,
+): Promise<EventForwarder> => {
+  let text: string | undefined;
+  if (secretsFile !== undefined) {
+    try {
+      text = await readFile(secretsFile, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'cannot be read';
+      throw new CliError(`--secrets-file ${escapeForTerminal(secretsFile)}: ${code}`, 2);
+    }
+  }
+  try {
+    const forwarder = createForwarder(
+      ruleSet,
+      { env: io.env, ...(text === undefined ? {} : { secretsFile: { name: secretsFile ?? '', text } }) },
+      (ms) => sleep(ms),
+    );
+    if (!forwarder.forwards) io.stderr.write('olp local: --forward: no alert rule forwards; nothing will be sent\n');
+    return forwarder;
+  } catch (error) {
+    if (!(error instanceof ForwardingSecretsError)) throw error;
+    throw new CliError(`--forward: ${escapeForTerminal(error.message)}`, 2);
+  }
 };
 
 /** The digest records' signer from a private key file, or a one-line usage error naming it. */

@@ -25,12 +25,12 @@ const shortHash = (text: string): string => createHash('sha256').update(text).di
  * queue admits the rules of the partner bus whose names start with it. No other rule of this stack can: CloudFormation
  * names an unnamed rule `<stack name>-<logical ID>-<suffix>`, and logical IDs hold no hyphen.
  */
-export function alertRuleNamePrefix(stackName: string): string {
+export function alertRuleNamePrefix(stackName: string, kind: 'alert' | 'detect' = 'alert'): string {
   const stackPart =
     stackName.length <= STACK_PART_MAX_CHARS
       ? stackName
       : `${stackName.slice(0, STACK_PART_MAX_CHARS - 9)}-${shortHash(stackName)}`;
-  return `${stackPart}-alert-`;
+  return `${stackPart}-${kind}-`;
 }
 
 /** `<prefix><alert rule id>`, cut to the 64 characters EventBridge allows with a hash of the id to keep it unique. */
@@ -48,12 +48,17 @@ export function alertRuleName(prefix: string, alertRuleId: string): string {
  * reads `<...>` in a template as a placeholder, so `<` and `>` in the rule's own text are written as JSON escapes.
  */
 export function alertInputTemplate(rule: CompiledAlertRule): string {
-  const json = JSON.stringify(ruleSummary(rule)).replaceAll('<', '\\u003c').replaceAll('>', '\\u003e');
+  return wholeEventTemplate(ruleSummary(rule));
+}
+
+/** `{"rule": <rule>, "event": <the whole EventBridge event>}`, the rule's `<` and `>` written as JSON escapes. */
+export function wholeEventTemplate(rule: object): string {
+  const json = JSON.stringify(rule).replaceAll('<', '\\u003c').replaceAll('>', '\\u003e');
   return `{"rule":${json},"event":<aws.events.event.json>}`;
 }
 
 /** A fixed input template (the CDK's own inputs would pass `<` through and offer no whole-event variable). */
-class TemplateInput extends events.RuleTargetInput {
+export class TemplateInput extends events.RuleTargetInput {
   constructor(private readonly template: string) {
     super();
   }

@@ -29,6 +29,8 @@ export interface Auth0HttpSinkProps {
   readonly ingest: QueuedConsumer;
   /** Where logs an Auth0 alert rule matches go, as the rule's EventBridge target would send them. */
   readonly alert: QueuedConsumer;
+  /** Where logs a stateful Auth0 rule's pre-filter matches go, as the rule's EventBridge target would send them. */
+  readonly detector: QueuedConsumer;
   /** The archive bucket: unreadable bodies go under `auth0/quarantine/`. */
   readonly quarantineBucket: s3.Bucket;
   /** The Auth0 alert rules compiled for AUTH0_HTTP_SOURCE, matched in the function and shipped beside its bundle. */
@@ -73,6 +75,7 @@ export class Auth0HttpSink extends Construct {
         AUTH0_HTTP_SECRET_NAME: props.secretName,
         INGEST_QUEUE_URL: props.ingest.queue.queueUrl,
         ALERT_QUEUE_URL: props.alert.queue.queueUrl,
+        DETECTOR_QUEUE_URL: props.detector.queue.queueUrl,
         ARCHIVE_BUCKET_NAME: props.quarantineBucket.bucketName,
         EXPECTED_ACCOUNT: props.ingest.queue.env.account,
       },
@@ -100,5 +103,6 @@ export class Auth0HttpSink extends Construct {
     );
     props.ingest.admitSender(this.role);
     props.alert.admitSender(this.role);
+    props.detector.admitSender(this.role);
   }
 }

@@ -75,6 +75,7 @@ export const startListener = async (options: {
       },
     },
     alertQueue: { send: async () => {} },
+    detectorQueue: { send: async () => {} },
     quarantine: options.quarantine,
     rules: [],
     now: Date.now,

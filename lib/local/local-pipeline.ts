@@ -1,29 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import {
-  ChangeMessageVisibilityBatchCommand,
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  type Message,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { createAlertBatchHandler } from '../../lambdas/alert/alert-records.ts';
-import { createSnsAlertPublisher } from '../../lambdas/alert/sns-publisher.ts';
 import { type IngestOutcome, ingestEnvelope, MAX_CLOCK_SKEW_MS } from '../../lambdas/ingest/ingest-envelope.ts';
-import { withStagingMemory } from '../../lambdas/ingest/staging-memory.ts';
 import { runSequencer, type SequencerSettings } from '../../lambdas/sequencer/run-sequencer.ts';
-import { createDynamoAlertClaims } from '../../lambdas/shared/dynamo-alert-claims.ts';
-import { DynamoEventStore } from '../../lambdas/shared/dynamo-event-store.ts';
 import {
-  AUTH0,
   LOG_SOURCES,
   type LogSource,
   OKTA,
@@ -31,19 +12,21 @@ import {
   sourceOfEnvelope,
 } from '../../lambdas/shared/log-sources.ts';
 import type { SourcePin } from '../../lambdas/shared/okta-event.ts';
-import type { ArchiveSigner, ArchiveStore, EventStager } from '../../lambdas/shared/ports.ts';
-import { prefixedArchive } from '../../lambdas/shared/prefixed-archive.ts';
+import type { ArchiveSigner, EventStager } from '../../lambdas/shared/ports.ts';
 import { quarantine } from '../../lambdas/shared/quarantine.ts';
-import { S3ArchiveStore } from '../../lambdas/shared/s3-archive-store.ts';
-import { sqsQueueSender } from '../../lambdas/shared/sqs-queue-sender.ts';
+import type { QueueMessage } from '../../lambdas/shared/sqs-queue-sender.ts';
 import { type EventOrigin, ORIGIN_ATTRIBUTE } from '../../lambdas/shared/staged-event.ts';
 import { windowEndOf, windowStartOf } from '../../lambdas/shared/window.ts';
-import { DynamoWatchdogStore } from '../../lambdas/watchdog/dynamo-watchdog-store.ts';
 import type { OktaFeed, WatchdogDeps } from '../../lambdas/watchdog/run-watchdog.ts';
 import { compileRules, type LoadedRule, matchingRules, ruleSummary } from '../rules/index.ts';
 import type { CompiledAlertRule } from '../rules/types.ts';
-import { ArchiveDirStore, MirroredArchiveStore } from './archive-dir-store.ts';
-import { createKeyTable, STAND_IN_REGION, standInClientConfig, startDynalite, startFauxqsServer } from './stand-ins.ts';
+import {
+  type Lane,
+  type LocalStore,
+  type PipelineStack,
+  startInProcessStack,
+  startStandInStack,
+} from './pipeline-stack.ts';
 
 /** One alert as the local runner shows it: the fields of the SNS message's JSON form that identify it. */
 export interface LocalAlert {
@@ -62,7 +45,15 @@ export type PipelineInput =
 
 export interface LocalPipelineOptions {
   readonly archiveDir: string;
-  /** Keeps DynamoDB's data (dedupe records, alert claims, sequencer progress) between runs; in memory otherwise. */
+  /**
+   * What the tables and queues live in (pipeline-stack.ts): `in-process` unless `dataDir` is given, which needs the
+   * stand-ins. @default 'in-process'
+   */
+  readonly store?: LocalStore;
+  /**
+   * Keeps DynamoDB's data (dedupe records, alert claims, sequencer progress) between runs, in dynalite's files here;
+   * in memory otherwise.
+   */
   readonly dataDir?: string;
   readonly rules: readonly LoadedRule[];
   readonly windowSeconds: number;
@@ -76,6 +67,11 @@ export interface LocalPipelineOptions {
   /** Signs the archive's digest records (`--signing-key`); unsigned when absent. */
   readonly signer?: ArchiveSigner;
   readonly onAlert: (alert: LocalAlert) => void;
+  /**
+   * Called with each event an alert rule matched, as it is handed to the alert path (`olp local --forward` sends it
+   * on to the rule's destinations, lib/local/forwarder.ts). @default - none
+   */
+  readonly onMatch?: (ruleId: string, envelope: Readonly<Record<string, unknown>>) => void;
 }
 
 export interface PipelineCounts {
@@ -102,16 +98,14 @@ export interface PipelineCounts {
 /** How many line numbers the summary keeps for each kind of quarantine reason. */
 const LINES_PER_REASON = 5;
 
-/** SQS caps a receive and a batch send at 10 messages. */
-const SQS_BATCH = 10;
-const RECEIVERS = 4;
 /** A record that fails this many times is quarantined with its error instead of being retried forever. */
 const MAX_RECEIVES = 3;
 
 /**
  * The deployed topology in one process: the partner bus is the local pattern engine; the ingest and alert queues, the
- * alert topic and a subscriber queue are on fauxqs; the events and alert-claims tables on dynalite; the archive in a
- * directory (mirrored to a fauxqs bucket) with the S3 key layout. Ingest, sequencer and alert code are the Lambdas'.
+ * alert topic and a subscriber queue, the events and alert-claims tables are in this process (or on fauxqs and
+ * dynalite, the `stand-ins` store); the archive in a directory with the S3 key layout (mirrored to a fauxqs bucket on
+ * the stand-ins). Ingest, sequencer and alert code are the Lambdas', over the same ports either way.
  *
  * Time is event time: `now` is the watermark, the latest `published` seen, so replaying last week's events seals
  * windows as the deployed pipeline would have. Input is pushed in chunks; after each chunk the queues are drained and
@@ -126,7 +120,7 @@ export class LocalPipeline {
 
   private constructor(
     private readonly options: LocalPipelineOptions,
-    private readonly stack: Awaited<ReturnType<typeof startStandIns>>,
+    private readonly stack: PipelineStack,
     private readonly settings: SequencerSettings,
   ) {
     this.counts = {
@@ -153,6 +147,11 @@ export class LocalPipeline {
     return this.options.archiveDir;
   }
 
+  /** What the tables and queues live in. */
+  get store(): LocalStore {
+    return this.stack.store;
+  }
+
   static async start(options: LocalPipelineOptions): Promise<LocalPipeline> {
     const settings: SequencerSettings = {
       windowSeconds: options.windowSeconds,
@@ -165,7 +164,14 @@ export class LocalPipeline {
       maxWindowsPerRun: Number.POSITIVE_INFINITY,
       maxLateMarkersPerRun: Number.POSITIVE_INFINITY,
     };
-    return new LocalPipeline(options, await startStandIns(options), settings);
+    if (options.store === 'in-process' && options.dataDir !== undefined) {
+      throw new Error('the in-process store keeps nothing between runs: a data directory needs the stand-ins');
+    }
+    const stack =
+      options.store === 'stand-ins' || options.dataDir !== undefined
+        ? await startStandInStack(options)
+        : await startInProcessStack(options);
+    return new LocalPipeline(options, stack, settings);
   }
 
   /**
@@ -173,8 +179,8 @@ export class LocalPipeline {
    * what the stream never delivered, refilled from the System Log API; its origin is recorded as the watchdog's is.
    */
   async push(records: readonly PipelineInput[], origin: EventOrigin = 'stream'): Promise<void> {
-    const ingest = new Map<SourceName, Array<{ body: string; line: number; origin?: EventOrigin }>>();
-    const alerts: string[] = [];
+    const ingest = new Map<SourceName, QueueMessage[]>();
+    const alerts: QueueMessage[] = [];
     for (const record of records) {
       this.counts.read++;
       if ('error' in record) {
@@ -183,20 +189,23 @@ export class LocalPipeline {
       }
       const lane = this.laneOf(record.envelope);
       this.advanceWatermark(record.envelope, lane.source);
-      ingest.set(lane.source.name, [
-        ...(ingest.get(lane.source.name) ?? []),
-        { body: record.raw, line: record.line, origin },
-      ]);
+      let messages = ingest.get(lane.source.name);
+      if (messages === undefined) {
+        messages = [];
+        ingest.set(lane.source.name, messages);
+      }
+      messages.push({
+        body: record.raw,
+        attributes: { line: String(record.line), ...(origin === 'backfill' ? { [ORIGIN_ATTRIBUTE]: origin } : {}) },
+      });
       for (const rule of matchingRules(this.rulesFor(record.envelope.source), record.envelope)) {
-        alerts.push(JSON.stringify({ rule: ruleSummary(rule), event: record.envelope }));
+        alerts.push({ body: JSON.stringify({ rule: ruleSummary(rule), event: record.envelope }) });
+        this.options.onMatch?.(rule.id, record.envelope);
       }
     }
     await Promise.all([
-      ...this.stack.lanes.map((lane) => this.send(lane.queue, ingest.get(lane.source.name) ?? [])),
-      this.send(
-        this.stack.queues.alert,
-        alerts.map((body) => ({ body })),
-      ),
+      ...this.stack.lanes.map((lane) => lane.queue.send(ingest.get(lane.source.name) ?? [])),
+      this.stack.alertQueue.send(alerts),
     ]);
     // Sealing happens between chunks, so the close read now holds for every record of this one.
     await Promise.all([
@@ -208,19 +217,19 @@ export class LocalPipeline {
   }
 
   /**
-   * What the feed watchdog (lambdas/watchdog) needs, on this pipeline's stand-ins: the events table (its state item
-   * and the staged events), the ingest and alert queues it refills through, the alert claims and topic. `process()`
-   * then ingests, alerts and seals what it sent.
+   * What the feed watchdog (lambdas/watchdog) needs, on this pipeline's store: the events table (its state item and
+   * the staged events), the ingest and alert queues it refills through, the alert claims and topic. `process()` then
+   * ingests, alerts and seals what it sent.
    */
   watchdogDeps(okta: OktaFeed, rules: readonly CompiledAlertRule[], now: () => number): WatchdogDeps {
     return {
       okta,
-      state: new DynamoWatchdogStore(this.stack.dynamo, 'events'),
+      state: this.stack.watchdogState,
       staged: this.stack.okta.events,
-      ingestQueue: sqsQueueSender(this.stack.sqs, this.stack.okta.queue),
-      alertQueue: sqsQueueSender(this.stack.sqs, this.stack.queues.alert),
+      ingestQueue: this.stack.okta.queue,
+      alertQueue: this.stack.alertQueue,
       claims: this.stack.claims,
-      publisher: createSnsAlertPublisher({ client: this.stack.sns, topicArn: this.stack.topicArn }),
+      publisher: this.stack.topic,
       rules,
       now,
       remainingMs: () => Number.POSITIVE_INFINITY,
@@ -305,75 +314,6 @@ export class LocalPipeline {
     return `${this.runId}-line-${line}`;
   }
 
-  private async send(
-    queueUrl: string,
-    messages: ReadonlyArray<{ body: string; line?: number; origin?: EventOrigin }>,
-  ): Promise<void> {
-    const batches: Array<typeof messages> = [];
-    for (let i = 0; i < messages.length; i += SQS_BATCH) batches.push(messages.slice(i, i + SQS_BATCH));
-    await Promise.all(
-      batches.map((batch) =>
-        this.stack.sqs.send(
-          new SendMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: batch.map((message, i) => ({
-              Id: String(i),
-              MessageBody: message.body,
-              MessageAttributes: {
-                ...(message.line === undefined
-                  ? {}
-                  : { line: { DataType: 'Number', StringValue: String(message.line) } }),
-                ...(message.origin === 'backfill'
-                  ? { [ORIGIN_ATTRIBUTE]: { DataType: 'String', StringValue: message.origin } }
-                  : {}),
-              },
-            })),
-          }),
-        ),
-      ),
-    );
-  }
-
-  /** Receives until the queue is empty, with a few receivers at once; handles each batch like the Lambda would. */
-  private async drain(queueUrl: string, handle: (event: SQSEvent) => Promise<string[]>): Promise<void> {
-    const receiver = async () => {
-      for (;;) {
-        const { Messages = [] } = await this.stack.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: SQS_BATCH,
-            WaitTimeSeconds: 0,
-            MessageAttributeNames: ['All'],
-            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-          }),
-        );
-        if (Messages.length === 0) return;
-        const failed = new Set(await handle({ Records: Messages.map((m) => toRecord(m, queueUrl)) }));
-        const done = Messages.filter((m) => !failed.has(m.MessageId ?? ''));
-        const retry = Messages.filter((m) => failed.has(m.MessageId ?? ''));
-        if (done.length > 0) {
-          const { Failed = [] } = await this.stack.sqs.send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: queueUrl,
-              Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-            }),
-          );
-          if (Failed.length > 0) throw new Error(`could not delete handled messages: ${Failed[0]?.Message}`);
-        }
-        if (retry.length > 0) {
-          // Redeliver failed records now rather than after the visibility timeout.
-          await this.stack.sqs.send(
-            new ChangeMessageVisibilityBatchCommand({
-              QueueUrl: queueUrl,
-              Entries: retry.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
-            }),
-          );
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: RECEIVERS }, receiver));
-  }
-
   private drainIngest(lane: Lane, closedBefore: number | undefined): Promise<void> {
     const deps = {
       quarantine: lane.archive,
@@ -412,7 +352,7 @@ export class LocalPipeline {
           if (outcome.event.origin === 'backfill') this.counts.backfilled++;
         }
       };
-    return this.drain(lane.queue, async (event) => {
+    return lane.queue.drain(async (event) => {
       const batch = ingestRecord(lane.stager);
       const response = await processPartialResponse(event, batch, new BatchProcessor(EventType.SQS), {
         throwOnFullBatchFailure: false,
@@ -429,7 +369,7 @@ export class LocalPipeline {
     const reasons = new Map<string, string>();
     const handleBatch = createAlertBatchHandler({
       claims: this.stack.claims,
-      publisher: createSnsAlertPublisher({ client: this.stack.sns, topicArn: this.stack.topicArn }),
+      publisher: this.stack.topic,
       quarantine: this.stack.archive,
       pin: this.pin,
       now: Date.now,
@@ -437,7 +377,7 @@ export class LocalPipeline {
         if (report.kind === 'failed') reasons.set(report.messageId, report.reason);
       },
     });
-    return this.drain(this.stack.queues.alert, async (event) => {
+    return this.stack.alertQueue.drain(async (event) => {
       const failed = (await handleBatch(event)).batchItemFailures.map((failure) => failure.itemIdentifier);
       return failed.filter((id) => {
         const record = event.Records.find((r) => r.messageId === id);
@@ -450,7 +390,7 @@ export class LocalPipeline {
 
   /** Reads what subscribers of the alert topic receive, and shows each alert. */
   private drainAlertSubscriber(): Promise<void> {
-    return this.drain(this.stack.queues.subscriber, async (event) => {
+    return this.stack.subscriber.drain(async (event) => {
       for (const record of event.Records) {
         const alert = readAlertNotification(record.body);
         this.counts.alertsByRule.set(alert.ruleId, (this.counts.alertsByRule.get(alert.ruleId) ?? 0) + 1);
@@ -498,28 +438,6 @@ const alertIdentity = (body: string): { ruleId: string; uuid: string } => {
   }
 };
 
-const toRecord = (message: Message, queueUrl: string): SQSRecord => ({
-  messageId: message.MessageId ?? '',
-  receiptHandle: message.ReceiptHandle ?? '',
-  body: message.Body ?? '',
-  attributes: {
-    ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
-    SentTimestamp: '',
-    SenderId: '',
-    ApproximateFirstReceiveTimestamp: '',
-  },
-  messageAttributes: Object.fromEntries(
-    Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
-      name,
-      { stringValue: value.StringValue, dataType: value.DataType ?? 'String' },
-    ]),
-  ),
-  md5OfBody: message.MD5OfBody ?? '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: queueUrl,
-  awsRegion: STAND_IN_REGION,
-});
-
 /**
  * An SNS notification as an SQS subscriber receives it. SNS delivers the message structure's `sqs` entry; fauxqs
  * delivers the whole structure, so both are accepted.
@@ -535,83 +453,5 @@ const readAlertNotification = (body: string): LocalAlert => {
     uuid: alert.uuid,
     published: alert.published,
     subject: alert.subject,
-  };
-};
-
-/** Where one log source's events go: its ingest queue, its events table (and ingest's memory of it), its archive. */
-interface Lane {
-  readonly source: LogSource;
-  readonly queue: string;
-  readonly events: DynamoEventStore;
-  readonly stager: EventStager;
-  readonly archive: ArchiveStore;
-}
-
-/** dynalite and fauxqs on 127.0.0.1, with the tables, queues, topic and bucket of the deployed stack. */
-const startStandIns = async (options: LocalPipelineOptions) => {
-  if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
-  const dynamoServer = await startDynalite(options.dataDir === undefined ? {} : { path: options.dataDir });
-  const fauxqs = await startFauxqsServer();
-  const dynamo = new DynamoDBClient(standInClientConfig(dynamoServer.endpoint));
-  const sqs = new SQSClient(standInClientConfig(fauxqs.endpoint));
-  const sns = new SNSClient(standInClientConfig(fauxqs.endpoint));
-  const s3 = new S3Client({ ...standInClientConfig(fauxqs.endpoint), forcePathStyle: true });
-
-  const { TableNames = [] } = await dynamo.send(new ListTablesCommand({}));
-  // A persisted --data-dir already has the tables.
-  if (!TableNames.includes('events')) await createKeyTable(dynamo, 'events', { sortKey: true });
-  if (!TableNames.includes('events-auth0')) await createKeyTable(dynamo, 'events-auth0', { sortKey: true });
-  if (!TableNames.includes('alert-claims')) await createKeyTable(dynamo, 'alert-claims', { sortKey: false });
-  const queue = async (name: string) =>
-    (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: '60' } }))).QueueUrl ??
-    '';
-  const queues = {
-    ingest: await queue('ingest'),
-    ingestAuth0: await queue('ingest-auth0'),
-    alert: await queue('alert'),
-    subscriber: await queue('alert-subscriber'),
-  };
-  const { TopicArn = '' } = await sns.send(new CreateTopicCommand({ Name: 'alerts' }));
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queues.subscriber, AttributeNames: ['QueueArn'] }),
-  );
-  await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes?.QueueArn }));
-  await s3.send(new CreateBucketCommand({ Bucket: 'archive' }));
-  await mkdir(options.archiveDir, { recursive: true });
-
-  const archive = new MirroredArchiveStore(new ArchiveDirStore(options.archiveDir), new S3ArchiveStore(s3, 'archive'));
-  /** One lane per log source, as deployed: its own ingest queue and events table, its part of the archive. */
-  const lane = (source: LogSource, table: string, queueUrl: string): Lane => {
-    const events = new DynamoEventStore(dynamo, table);
-    return {
-      source,
-      queue: queueUrl,
-      events,
-      stager: withStagingMemory(events),
-      archive: prefixedArchive(archive, source.archivePrefix),
-    };
-  };
-  const okta = lane(OKTA, 'events', queues.ingest);
-  const lanes = [okta, lane(AUTH0, 'events-auth0', queues.ingestAuth0)];
-  return {
-    dynamo,
-    sqs,
-    sns,
-    queues,
-    topicArn: TopicArn,
-    okta,
-    lanes,
-    claims: createDynamoAlertClaims({
-      client: dynamo,
-      tableName: 'alert-claims',
-      retentionDays: options.alertDedupeRetentionDays,
-      now: Date.now,
-    }),
-    archive,
-    stop: async () => {
-      for (const client of [dynamo, sqs, sns, s3]) client.destroy();
-      await fauxqs.stop();
-      await dynamoServer.stop();
-    },
   };
 };

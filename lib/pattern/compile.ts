@@ -1,5 +1,7 @@
+import { type FieldTerm, findTooComplexField, WILDCARD_COMPLEXITY_LIMIT } from './complexity.ts';
 import { InvalidEventPatternError } from './errors.ts';
 import {
+  caseInsensitiveAnyTest,
   caseInsensitiveTest,
   cidrContains,
   comparableNumber,
@@ -31,6 +33,10 @@ type ValueTest = (value: Scalar) => boolean;
 /** What one pattern field asks of the event values found at its dot-joined path. */
 export interface Condition {
   readonly path: string;
+  /** Where the field is written in the pattern, e.g. `$or[1].detail.path`. */
+  readonly where: string;
+  /** The field's values and operators, as the wildcard complexity check sees them. */
+  readonly terms: readonly FieldTerm[];
   /** True when a present value satisfies one of the field's values or operators. */
   readonly accepts: ValueTest;
   /** The field lists at least one value or operator a present value can satisfy. */
@@ -82,8 +88,7 @@ function stringOnly(test: (value: string) => boolean): ValueTest {
   return (value) => typeof value === 'string' && test(value);
 }
 
-function compileWildcard(text: unknown, where: string, context: string): Wildcard {
-  if (typeof text !== 'string') fail(where, `${context} pattern must be a string`);
+function compileWildcard(text: string, where: string): Wildcard {
   const parsed = parseWildcard(text);
   if (typeof parsed === 'string') fail(where, parsed);
   return parsed;
@@ -174,75 +179,147 @@ function compileCidr(operand: unknown, where: string): ValueTest {
   return stringOnly((value) => cidrContains(block, value));
 }
 
-/** One string or a non-empty list of strings, as taken by some anything-but forms. */
-function stringList(operand: unknown, where: string, context: string): string[] {
-  if (typeof operand === 'string') return [operand];
-  if (Array.isArray(operand) && operand.length > 0 && operand.every((item) => typeof item === 'string')) {
-    return operand;
+/** How a JSON value is named in error messages. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'number') return `the number ${value}`;
+  return String(value);
+}
+
+const ANYTHING_BUT_FORMS =
+  'a string, a number, a non-empty list of strings or of numbers, or an object with one of prefix, suffix, ' +
+  'equals-ignore-case or wildcard';
+
+type AnythingButOperator = 'prefix' | 'suffix' | 'equals-ignore-case' | 'wildcard';
+
+/**
+ * The operand of anything-but's prefix, suffix, equals-ignore-case or wildcard: one string or a list of strings.
+ * The rule engine's compiler takes an empty list without complaint, but neither the guide nor the engine's tests
+ * say what it would match (excluding nothing, it would let every value through), so it is refused as a mistake.
+ */
+function anythingButOperands(operand: unknown, where: string, operator: AnythingButOperator): string[] {
+  const context = `anything-but ${operator}`;
+  if (typeof operand === 'string') {
+    if (operand === '' && (operator === 'prefix' || operator === 'suffix')) fail(where, `${context} must not be empty`);
+    return [operand];
   }
-  return fail(where, `${context} takes a string or a non-empty list of strings`);
+  if (!Array.isArray(operand)) {
+    // e.g. {"anything-but": {"prefix": {"equals-ignore-case": "x"}}}: EventBridge has no such form.
+    return fail(where, `${context} takes a string or a non-empty list of strings, not ${kindOf(operand)}`);
+  }
+  if (operand.length === 0) fail(where, `${context} list must not be empty`);
+  operand.forEach((item, index) => {
+    if (typeof item !== 'string') {
+      fail(where, `${context} list item ${index} must be a string, not ${kindOf(item)}`);
+    }
+    if (item === '' && (operator === 'prefix' || operator === 'suffix')) {
+      fail(where, `${context} list item ${index} must not be empty`);
+    }
+  });
+  return operand;
+}
+
+interface CompiledTest {
+  readonly test: ValueTest;
+  /** Wildcard texts the test matches with, for the complexity check. */
+  readonly wildcards: readonly string[];
+}
+
+const noWildcards: readonly string[] = [];
+
+/** anything-but with prefix, suffix, equals-ignore-case or wildcard: a string value must match none of the operands. */
+function compileAnythingButOperator(operator: string, operand: unknown, where: string): CompiledTest {
+  switch (operator) {
+    case 'prefix':
+    case 'suffix': {
+      const affixes = anythingButOperands(operand, where, operator);
+      const [only] = affixes;
+      const test: ValueTest =
+        affixes.length === 1 && only !== undefined
+          ? operator === 'prefix'
+            ? (value) => typeof value !== 'string' || !value.startsWith(only)
+            : (value) => typeof value !== 'string' || !value.endsWith(only)
+          : operator === 'prefix'
+            ? (value) => typeof value !== 'string' || !affixes.some((affix) => value.startsWith(affix))
+            : (value) => typeof value !== 'string' || !affixes.some((affix) => value.endsWith(affix));
+      return { test, wildcards: noWildcards };
+    }
+    case 'equals-ignore-case': {
+      const excluded = caseInsensitiveAnyTest(anythingButOperands(operand, where, operator), 'equals');
+      return { test: (value) => typeof value !== 'string' || !excluded(value), wildcards: noWildcards };
+    }
+    case 'wildcard': {
+      const texts = anythingButOperands(operand, where, operator);
+      const wildcards = texts.map((text) => compileWildcard(text, where));
+      return {
+        test: (value) => typeof value !== 'string' || !wildcards.some((wildcard) => matchesWildcard(wildcard, value)),
+        wildcards: texts,
+      };
+    }
+    default:
+      return fail(
+        where,
+        `anything-but does not support "${operator}", only prefix, suffix, equals-ignore-case and wildcard`,
+      );
+  }
 }
 
 /**
- * anything-but matches any value the event has at the field, of any type, unless it is excluded.
+ * anything-but matches any value the event has at the field, of any type, unless it is excluded: an exclusion by
+ * string, prefix, suffix, case or wildcard lets numbers, booleans and null through, as EventBridge does.
  * A missing field has no value and so never matches it.
  */
-function compileAnythingBut(operand: unknown, where: string): ValueTest {
-  if (typeof operand === 'string' || (Array.isArray(operand) && operand.every((item) => typeof item === 'string'))) {
-    const excluded = new Set<string>(typeof operand === 'string' ? [operand] : operand);
-    if (excluded.size === 0) fail(where, 'anything-but list must not be empty');
-    return (value) => typeof value !== 'string' || !excluded.has(value);
+function compileAnythingBut(operand: unknown, where: string): CompiledTest {
+  if (isPlainObject(operand)) {
+    const [operator, inner] = singleEntry(operand, where, 'anything-but');
+    return compileAnythingButOperator(operator, inner, where);
   }
-  if (typeof operand === 'number' || (Array.isArray(operand) && operand.every((item) => typeof item === 'number'))) {
-    const values: unknown[] = typeof operand === 'number' ? [operand] : operand;
+  const values: unknown[] | undefined =
+    typeof operand === 'string' || typeof operand === 'number'
+      ? [operand]
+      : Array.isArray(operand)
+        ? operand
+        : undefined;
+  if (values === undefined) fail(where, `anything-but takes ${ANYTHING_BUT_FORMS}, not ${kindOf(operand)}`);
+  if (values.length === 0) fail(where, 'anything-but list must not be empty');
+  if (values.every((item) => typeof item === 'string')) {
+    const excluded = new Set<string>(values);
+    return { test: (value) => typeof value !== 'string' || !excluded.has(value), wildcards: noWildcards };
+  }
+  if (values.every((item) => typeof item === 'number')) {
     const excluded = new Set(values.map((item) => checkedNumber(item, where, 'anything-but number')));
-    return (value) => {
-      const comparable = typeof value === 'number' ? comparableNumber(value) : undefined;
-      return comparable === undefined || !excluded.has(comparable);
+    return {
+      test: (value) => {
+        const comparable = typeof value === 'number' ? comparableNumber(value) : undefined;
+        return comparable === undefined || !excluded.has(comparable);
+      },
+      wildcards: noWildcards,
     };
   }
-  if (Array.isArray(operand)) fail(where, 'anything-but list values must be all strings or all numbers');
-  if (!isPlainObject(operand)) {
-    fail(
-      where,
-      'anything-but takes a string, a number, a list of either, or a prefix, suffix, equals-ignore-case or wildcard expression',
-    );
-  }
-  const [key, inner] = singleEntry(operand, where, 'anything-but');
-  switch (key) {
-    case 'prefix':
-    case 'suffix': {
-      // The guide: anything-but matching only works with a single prefix, not a list (likewise suffix).
-      if (typeof inner !== 'string') fail(where, `anything-but ${key} must be a single string`);
-      if (inner === '') fail(where, `anything-but ${key} must not be empty`);
-      return key === 'prefix'
-        ? (value) => typeof value !== 'string' || !value.startsWith(inner)
-        : (value) => typeof value !== 'string' || !value.endsWith(inner);
-    }
-    case 'equals-ignore-case': {
-      const tests = stringList(inner, where, 'anything-but equals-ignore-case').map((text) =>
-        caseInsensitiveTest(text, 'equals'),
-      );
-      return (value) => typeof value !== 'string' || !tests.some((test) => test(value));
-    }
-    case 'wildcard': {
-      const list = Array.isArray(inner) ? inner : [inner];
-      if (list.length === 0) fail(where, 'anything-but wildcard takes a string or a non-empty list of strings');
-      const wildcards = list.map((text) => compileWildcard(text, where, 'anything-but wildcard'));
-      return (value) => typeof value !== 'string' || !wildcards.some((wildcard) => matchesWildcard(wildcard, value));
-    }
-    default:
-      return fail(where, `anything-but does not support "${key}"`);
-  }
+  const odd = values.find((item) => typeof item !== 'string' && typeof item !== 'number');
+  return fail(
+    where,
+    odd !== undefined && isPlainObject(odd)
+      ? 'anything-but list values must be all strings or all numbers; to exclude by prefix, suffix, case or ' +
+          'wildcard write {"anything-but": {"prefix": [...]}} and the like'
+      : 'anything-but list values must be all strings or all numbers',
+  );
 }
 
 type Operator =
-  | { readonly kind: 'test'; readonly test: ValueTest }
+  | { readonly kind: 'test'; readonly test: ValueTest; readonly wildcards: readonly string[] }
   | { readonly kind: 'exists'; readonly exists: boolean };
 
 function compileOperator(expression: Record<string, unknown>, where: string): Operator {
   const [name, operand] = singleEntry(expression, where, 'a match expression');
-  const test = (compiled: ValueTest): Operator => ({ kind: 'test', test: compiled });
+  const test = (compiled: ValueTest, wildcards = noWildcards): Operator => ({
+    kind: 'test',
+    test: compiled,
+    wildcards,
+  });
   switch (name) {
     case 'prefix':
     case 'suffix':
@@ -252,15 +329,21 @@ function compileOperator(expression: Record<string, unknown>, where: string): Op
       return test(stringOnly(caseInsensitiveTest(operand, 'equals')));
     }
     case 'wildcard': {
-      const wildcard = compileWildcard(operand, where, 'wildcard match');
-      return test(stringOnly((value) => matchesWildcard(wildcard, value)));
+      if (typeof operand !== 'string') fail(where, 'wildcard match pattern must be a string');
+      const wildcard = compileWildcard(operand, where);
+      return test(
+        stringOnly((value) => matchesWildcard(wildcard, value)),
+        [operand],
+      );
     }
     case 'numeric':
       return test(compileNumeric(operand, where));
     case 'cidr':
       return test(compileCidr(operand, where));
-    case 'anything-but':
-      return test(compileAnythingBut(operand, where));
+    case 'anything-but': {
+      const compiled = compileAnythingBut(operand, where);
+      return test(compiled.test, compiled.wildcards);
+    }
     case 'exists':
       if (typeof operand !== 'boolean') fail(where, 'exists match pattern must be true or false');
       return { kind: 'exists', exists: operand };
@@ -278,10 +361,12 @@ function compileField(items: readonly unknown[], path: string, where: string): C
   const numbers = new Set<number>();
   const literals = new Set<boolean | null>();
   const tests: ValueTest[] = [];
+  const terms: FieldTerm[] = [];
   let anyValue = false;
   let acceptsAbsence = false;
   items.forEach((item, index) => {
     const itemWhere = `${where}[${index}]`;
+    let wildcards = noWildcards;
     if (typeof item === 'string') {
       strings.add(item);
     } else if (typeof item === 'number') {
@@ -291,12 +376,15 @@ function compileField(items: readonly unknown[], path: string, where: string): C
       literals.add(item);
     } else if (isPlainObject(item)) {
       const operator = compileOperator(item, itemWhere);
-      if (operator.kind === 'test') tests.push(operator.test);
-      else if (operator.exists) anyValue = true;
+      if (operator.kind === 'test') {
+        tests.push(operator.test);
+        wildcards = operator.wildcards;
+      } else if (operator.exists) anyValue = true;
       else acceptsAbsence = true;
     } else {
       fail(itemWhere, 'match values must be strings, numbers, true, false, null or match expressions');
     }
+    terms.push({ identity: JSON.stringify(item), wildcards });
   });
   // Plain values match exactly: strings character by character, numbers and literals by equality.
   const accepts: ValueTest = (value) =>
@@ -308,7 +396,7 @@ function compileField(items: readonly unknown[], path: string, where: string): C
         : literals.has(value)) ||
     tests.some((test) => test(value));
   const needsValue = anyValue || strings.size + numbers.size + literals.size + tests.length > 0;
-  return { path, accepts, needsValue, acceptsAbsence };
+  return { path, where, terms, accepts, needsValue, acceptsAbsence };
 }
 
 type BranchBuilder = Map<string, Condition>;
@@ -390,6 +478,15 @@ export function compile(pattern: unknown, options: PatternOptions = {}): Compile
   checkSize(pattern, options.maxPatternSize ?? DEFAULT_MAX_PATTERN_SIZE);
   if (!isPlainObject(pattern)) fail('', 'pattern must be a JSON object');
   const built = compileObject(pattern, '', '', [new Map()], false);
+  const tooComplex = findTooComplexField(built.map((branch) => [...branch.values()]));
+  if (tooComplex !== undefined) {
+    fail(
+      tooComplex.where,
+      `rule is too complex: its wildcards reach complexity ${tooComplex.complexity}, EventBridge refuses ` +
+        `${WILDCARD_COMPLEXITY_LIMIT} or more; use fewer wildcard characters or fewer repeating character ` +
+        'sequences after a wildcard character',
+    );
+  }
   const leafPaths = new Set<string>();
   const prefixPaths = new Set<string>();
   const branches = built.map((branch) => {

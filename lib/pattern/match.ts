@@ -18,9 +18,8 @@ interface Field {
  * spread into their elements (at any depth); objects and empty arrays are not leaf values, so a
  * field holding one has no value at its own path.
  */
-function collectFields(event: unknown, pattern: CompiledPattern): Map<string, Field[]> {
+function collectFields(event: Record<string, unknown>, pattern: CompiledPattern): Map<string, Field[]> {
   const fields = new Map<string, Field[]>();
-  if (!isPlainObject(event)) return fields;
   let nextArrayId = 0;
 
   const visitObject = (object: Record<string, unknown>, path: string, membership: Membership): void => {
@@ -107,7 +106,15 @@ function matchBranch(branch: Branch, fields: ReadonlyMap<string, readonly Field[
   return search(0, []);
 }
 
+/**
+ * EventBridge events are JSON objects: PutEvents takes an entry's `Detail` only as a JSON object, and
+ * TestEventPattern refuses any other event ("Parameter Event is not valid." for a plain string; an array is refused
+ * too). The guide does not say what matching a non-object would do, so here it matches no pattern (a string, an
+ * array, a number, null, or a value that is not a plain object), not even one made only of `{"exists": false}`
+ * fields: a caller can then report the event rather than alert on it.
+ */
 export function matchCompiled(pattern: CompiledPattern, event: unknown): boolean {
+  if (!isPlainObject(event)) return false;
   const fields = collectFields(event, pattern);
   return pattern.branches.some((branch) => matchBranch(branch, fields));
 }

@@ -49,7 +49,7 @@ export function parseWildcard(text: string): Wildcard | string {
       index += 1;
       previousWasWildcard = false;
     } else if (char === '*') {
-      if (previousWasWildcard) return 'consecutive wildcard characters are not supported';
+      if (previousWasWildcard) return `consecutive wildcard characters are not supported (at character ${index + 1})`;
       pieces.push(current);
       current = '';
       previousWasWildcard = true;
@@ -99,15 +99,32 @@ function charsMatchIgnoringCase(expected: readonly string[], actual: readonly st
 
 export type CaseInsensitiveMode = 'equals' | 'prefix' | 'suffix';
 
+function matchesIgnoringCase(
+  expected: readonly string[],
+  actual: readonly string[],
+  mode: CaseInsensitiveMode,
+): boolean {
+  if (mode === 'equals') return actual.length === expected.length && charsMatchIgnoringCase(expected, actual, 0);
+  if (actual.length < expected.length) return false;
+  const offset = mode === 'prefix' ? 0 : actual.length - expected.length;
+  return charsMatchIgnoringCase(expected, actual, offset);
+}
+
 /** Builds a test of a string against `text`, ignoring case, as a whole value, a prefix or a suffix. */
 export function caseInsensitiveTest(text: string, mode: CaseInsensitiveMode): (value: string) => boolean {
   const expected = Array.from(text);
+  return (value) => matchesIgnoringCase(expected, Array.from(value), mode);
+}
+
+/** Like {@link caseInsensitiveTest}, true when the string matches any of `texts`; the value is split only once. */
+export function caseInsensitiveAnyTest(
+  texts: readonly string[],
+  mode: CaseInsensitiveMode,
+): (value: string) => boolean {
+  const expected = texts.map((text) => Array.from(text));
   return (value) => {
     const actual = Array.from(value);
-    if (mode === 'equals') return actual.length === expected.length && charsMatchIgnoringCase(expected, actual, 0);
-    if (actual.length < expected.length) return false;
-    const offset = mode === 'prefix' ? 0 : actual.length - expected.length;
-    return charsMatchIgnoringCase(expected, actual, offset);
+    return expected.some((chars) => matchesIgnoringCase(chars, actual, mode));
   };
 }
 

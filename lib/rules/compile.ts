@@ -2,7 +2,8 @@ import { OKTA_DETAIL_TYPE, OKTA_SOURCE_PREFIX } from '../../lambdas/shared/okta-
 import { compilePattern, DEFAULT_MAX_PATTERN_SIZE, validatePattern } from '../pattern/index.ts';
 import { RuleCompileError, TooManyAlertRulesError } from './errors.ts';
 import { type AlertRule, type Auth0AlertRule, type OktaAlertRule, ruleSourceOf } from './schema.ts';
-import type { AlertRuleSummary, CompiledAlertRule, RuleSource } from './types.ts';
+import { durationSeconds, type Suppress } from './stateful-schema.ts';
+import type { AlertRuleSummary, CompiledAlertRule, DetectSpec, RuleSource, Suppression } from './types.ts';
 
 /**
  * EventBridge quota "Event pattern size": 2,048 characters by default (adjustable to 4,096 on request), counted on the
@@ -159,8 +160,16 @@ export function compileRule(
   } catch (error) {
     throw new RuleCompileError(rule.id, `invalid event pattern: ${describe(error)}`, { cause: error });
   }
-  return { ...ruleSummary(rule), source, pattern };
+  const detect = rule.kind === undefined ? undefined : detectSpec(rule);
+  const suppress = rule.suppress === undefined ? undefined : suppressionOf(rule.suppress);
+  const summary = ruleSummary({ ...rule, suppress });
+  return { ...summary, source, pattern, ...(detect === undefined ? {} : { detect }) };
 }
+
+const suppressionOf = (suppress: Suppress): Suppression => ({
+  by: suppress.by,
+  forSeconds: durationSeconds(suppress.for) ?? 0,
+});
 
 /** What travels with each matched event to the alert Lambda: the rule without its pattern. */
 export const ruleSummary = (rule: AlertRuleSummary): AlertRuleSummary => ({
@@ -170,7 +179,62 @@ export const ruleSummary = (rule: AlertRuleSummary): AlertRuleSummary => ({
   description: rule.description,
   runbook: rule.runbook,
   ...(rule.subject === undefined ? {} : { subject: rule.subject }),
+  ...(rule.suppress === undefined ? {} : { suppress: { by: rule.suppress.by, forSeconds: rule.suppress.forSeconds } }),
 });
+
+/** The pattern of a count's or step's `when`, over the whole event, as the rule's own match would place it. */
+function whenPattern(
+  rule: AlertRule,
+  when: { readonly eventType?: readonly string[] | undefined; readonly where?: Record<string, unknown> | undefined } | undefined,
+  at: string,
+): Record<string, unknown> | null {
+  if (when === undefined) return null;
+  const { where = {} } = when;
+  const pattern =
+    rule.source === 'auth0'
+      ? { detail: { data: { ...where, ...(when.eventType === undefined ? {} : { type: when.eventType.map(auth0TypeMatcher) }) } } }
+      : { detail: { ...where, ...(when.eventType === undefined ? {} : { eventType: when.eventType.map(eventTypeMatcher) }) } };
+  try {
+    validatePattern(pattern);
+  } catch (error) {
+    throw new RuleCompileError(rule.id, `${at}.when is not a valid event pattern: ${describe(error)}`, { cause: error });
+  }
+  return pattern;
+}
+
+/** A stateful rule's detector, from its YAML fields (the schema has checked which its kind has). */
+function detectSpec(rule: AlertRule): DetectSpec {
+  const kind = rule.kind;
+  const missing = (field: string) => new RuleCompileError(rule.id, `kind ${kind} needs ${field}`);
+  if (kind === undefined) throw missing('a kind');
+  if (rule.groupBy === undefined) throw missing('groupBy');
+  const windowSeconds = rule.window === undefined ? undefined : durationSeconds(rule.window);
+  if (windowSeconds === undefined) throw missing('window');
+  const base = { kind, groupBy: rule.groupBy, windowSeconds };
+  switch (kind) {
+    case 'threshold': {
+      const counts =
+        rule.anyOf?.map((count, index) => ({
+          label: count.label,
+          pattern: whenPattern(rule, count.when, `anyOf.${index}`),
+          atLeast: count.atLeast,
+        })) ?? (rule.atLeast === undefined ? undefined : [{ label: rule.title, pattern: null, atLeast: rule.atLeast }]);
+      if (counts === undefined) throw missing('atLeast or anyOf');
+      return { ...base, counts };
+    }
+    case 'distinct':
+      if (rule.distinct === undefined || rule.atLeast === undefined) throw missing('distinct and atLeast');
+      return { ...base, distinct: { field: rule.distinct, atLeast: rule.atLeast } };
+    case 'sequence': {
+      if (rule.steps === undefined) throw missing('steps');
+      const steps = rule.steps.map((step, index) => ({
+        label: step.label,
+        pattern: whenPattern(rule, step.when, `steps.${index}`),
+      }));
+      return { ...base, steps, ...(rule.travel === undefined ? {} : { travel: rule.travel }) };
+    }
+  }
+}
 
 /**
  * Compiles the rules of every source that has an event source name, refusing more rules than fit, and skips the

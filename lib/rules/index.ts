@@ -13,8 +13,25 @@ export {
   matchingRules,
   ruleSummary,
 } from './compile.ts';
+export {
+  Destination,
+  type DestinationAuth,
+  type ForwardingPlan,
+  forwardingPlan,
+  type LoadedDestination,
+  SECRET_FIELDS,
+} from './destinations.ts';
 export { DuplicateRuleIdError, RuleCompileError, RuleValidationError, TooManyAlertRulesError } from './errors.ts';
-export { DEFAULT_PACK_DIR, type LoadedRule, loadRuleDirectory, loadRules, parseRules } from './load.ts';
+export {
+  DEFAULT_PACK_DIR,
+  type LoadedRule,
+  loadRuleDirectory,
+  loadRuleSet,
+  loadRules,
+  parseRuleFile,
+  parseRules,
+  type RuleSet,
+} from './load.ts';
 export {
   AlertRule,
   AUTH0_SUBJECT_PLACEHOLDERS,

@@ -4,6 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { InvalidEventPatternError, validatePattern } from '../pattern/index.ts';
+import {
+  assertKnownDestinations,
+  assertUniqueDestinationNames,
+  Destination,
+  forwardProblem,
+  type LoadedDestination,
+} from './destinations.ts';
 import { DuplicateRuleIdError, type RuleIssue, RuleValidationError } from './errors.ts';
 import { AlertRule, AlertRuleFile } from './schema.ts';
 
@@ -13,14 +20,20 @@ import { AlertRule, AlertRuleFile } from './schema.ts';
  */
 export type LoadedRule = AlertRule & { readonly file: string };
 
+/** What rule files declare: alert rules, and the destinations rules forward matched events to. */
+export interface RuleSet {
+  readonly rules: LoadedRule[];
+  readonly destinations: LoadedDestination[];
+}
+
 /** The rules shipped with the pipeline. */
 export const DEFAULT_PACK_DIR = fileURLToPath(new URL('./pack/', import.meta.url));
 
 const RULE_FILE = /\.ya?ml$/i;
 
-const issuesOf = (error: z.ZodError): RuleIssue[] =>
+const issuesOf = (error: z.ZodError, within: readonly (string | number)[] = []): RuleIssue[] =>
   error.issues.map((issue) => ({
-    path: issue.path.length > 0 ? issue.path.join('.') : '(rule)',
+    path: issue.path.length + within.length > 0 ? [...within, ...issue.path].join('.') : '(rule)',
     reason: issue.message,
   }));
 
@@ -32,6 +45,11 @@ const ruleLabel = (candidate: unknown, index: number): string => {
 
 /** Parses and validates the rules of one file's text. `file` only names the file in errors and results. */
 export function parseRules(text: string, file: string): LoadedRule[] {
+  return parseRuleFile(text, file).rules;
+}
+
+/** Parses and validates one file's rules and destinations. `file` only names the file in errors and results. */
+export function parseRuleFile(text: string, file: string): RuleSet {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const [syntaxError] = document.errors;
   if (syntaxError !== undefined) {
@@ -43,14 +61,26 @@ export function parseRules(text: string, file: string): LoadedRule[] {
   if (!parsed.success) {
     throw new RuleValidationError(file, undefined, issuesOf(parsed.error));
   }
-  return parsed.data.rules.map((candidate, index) => {
+  const rules = (parsed.data.rules ?? []).map((candidate, index) => {
     const rule = AlertRule.safeParse(candidate);
     if (!rule.success) {
       throw new RuleValidationError(file, ruleLabel(candidate, index), issuesOf(rule.error));
     }
     checkWhere(rule.data, file, index);
+    const cannotForward = forwardProblem(rule.data);
+    if (cannotForward !== undefined) {
+      throw new RuleValidationError(file, ruleLabel(rule.data, index), [{ path: 'forward', reason: cannotForward }]);
+    }
     return { ...rule.data, file };
   });
+  const destinations = (parsed.data.destinations ?? []).map((candidate, index) => {
+    const destination = Destination.safeParse(candidate);
+    if (!destination.success) {
+      throw new RuleValidationError(file, undefined, issuesOf(destination.error, ['destinations', index]));
+    }
+    return { ...destination.data, file };
+  });
+  return { rules, destinations };
 }
 
 /**
@@ -76,20 +106,26 @@ function checkWhere(rule: AlertRule, file: string, index: number): void {
 
 /** Reads every `*.yaml` / `*.yml` file of a directory, in name order so the result does not depend on the disk. */
 export function loadRuleDirectory(dir: string): LoadedRule[] {
+  return readRuleDirectory(dir).rules;
+}
+
+/** The rules and destinations of every rule file of a directory, in file name order. */
+function readRuleDirectory(dir: string): RuleSet {
   if (!existsSync(dir)) {
     throw new RuleValidationError(dir, undefined, [{ path: '(directory)', reason: 'rule directory does not exist' }]);
   }
   if (!statSync(dir).isDirectory()) {
     throw new RuleValidationError(dir, undefined, [{ path: '(directory)', reason: 'not a directory' }]);
   }
-  return readdirSync(dir, { withFileTypes: true })
+  const files = readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isFile() && RULE_FILE.test(entry.name))
     .map((entry) => entry.name)
     .sort()
-    .flatMap((name) => {
+    .map((name) => {
       const path = join(dir, name);
-      return parseRules(readFileSync(path, 'utf8'), path);
+      return parseRuleFile(readFileSync(path, 'utf8'), path);
     });
+  return { rules: files.flatMap((file) => file.rules), destinations: files.flatMap((file) => file.destinations) };
 }
 
 /** Refuses two rules with one id, naming both files. */
@@ -104,10 +140,20 @@ export function assertUniqueIds(rules: readonly LoadedRule[]): void {
 
 /** The default pack, then the user's rules (`userDir`); ids are unique across both. */
 export function loadRules(options: { userDir?: string; packDir?: string } = {}): LoadedRule[] {
-  const rules = [
-    ...loadRuleDirectory(options.packDir ?? DEFAULT_PACK_DIR),
-    ...(options.userDir === undefined ? [] : loadRuleDirectory(options.userDir)),
-  ];
+  return loadRuleSet(options).rules;
+}
+
+/**
+ * The default pack, then the user's rule files (`userDir`), with their destinations: rule ids and destination names
+ * are unique across both, and every destination a rule forwards to is declared in one of them.
+ */
+export function loadRuleSet(options: { userDir?: string; packDir?: string } = {}): RuleSet {
+  const pack = readRuleDirectory(options.packDir ?? DEFAULT_PACK_DIR);
+  const user = options.userDir === undefined ? { rules: [], destinations: [] } : readRuleDirectory(options.userDir);
+  const rules = [...pack.rules, ...user.rules];
+  const destinations = [...pack.destinations, ...user.destinations];
   assertUniqueIds(rules);
-  return rules;
+  assertUniqueDestinationNames(destinations);
+  assertKnownDestinations(rules, destinations);
+  return { rules, destinations };
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ForwardList } from './destinations.ts';
+import { checkKindFields, statefulFields } from './stateful-schema.ts';
 import { AUTH0_LOG_TYPES, RULE_SOURCES, type RuleSource, SEVERITIES } from './types.ts';
 
 /**
@@ -32,6 +34,7 @@ export const SUBJECT_PLACEHOLDERS = [
   'outcome',
   'ip',
   'severity',
+  'group',
 ] as const;
 export type SubjectPlaceholder = (typeof SUBJECT_PLACEHOLDERS)[number];
 
@@ -43,6 +46,7 @@ export const AUTH0_SUBJECT_PLACEHOLDERS = [
   'title',
   'eventType',
   'severity',
+  'group',
 ] as const satisfies readonly SubjectPlaceholder[];
 
 const PLACEHOLDER = /\{([^{}]*)\}/g;
@@ -104,6 +108,9 @@ const subjectTemplate = (allowed: readonly string[], why: (name: string) => stri
 
 const unknownPlaceholder = (name: string) => `unknown placeholder {${name}}`;
 
+/** The levels of a Sigma rule (Sigma rules specification, "Level"). */
+export const SIGMA_LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;
+
 const common = {
   id: z
     .string()
@@ -113,37 +120,55 @@ const common = {
   severity: z.enum(SEVERITIES, `must be one of ${SEVERITIES.join(', ')}`),
   description: z.string().trim().min(1, 'must not be empty'),
   runbook: z.string().trim().min(1, 'must not be empty'),
+  /** Destinations (declared under `destinations:`) that receive each event the rule matches. */
+  forward: ForwardList.optional(),
+  // Where a rule came from, kept for the people who review it (`olp rules import-sigma` writes them); alerts carry
+  // none of them.
+  author: z.string().trim().min(1, 'must not be empty').optional(),
+  references: z.array(z.url({ protocol: /^https?$/, error: 'must be an http or https URL' })).optional(),
+  sigma: z
+    .strictObject({
+      id: z.string().trim().min(1, 'must not be empty').optional(),
+      level: z.enum(SIGMA_LEVELS, `must be one of ${SIGMA_LEVELS.join(', ')}`).optional(),
+    })
+    .optional(),
 };
 
 /** An Okta rule: `match.eventType` lists System Log event types; `where` holds conditions on the event's fields. */
-export const OktaAlertRule = z.strictObject({
-  source: z.literal('okta').optional(),
-  ...common,
-  subject: subjectTemplate(SUBJECT_PLACEHOLDERS, unknownPlaceholder).optional(),
-  match: z.strictObject({
-    eventType: z.array(OktaEventTypeEntry).min(1, 'must list at least one event type'),
-    where: OktaWhere.optional(),
-  }),
-});
+export const OktaAlertRule = z
+  .strictObject({
+    source: z.literal('okta').optional(),
+    ...common,
+    subject: subjectTemplate(SUBJECT_PLACEHOLDERS, unknownPlaceholder).optional(),
+    match: z.strictObject({
+      eventType: z.array(OktaEventTypeEntry).min(1, 'must list at least one event type'),
+      where: OktaWhere.optional(),
+    }),
+    ...statefulFields(z.array(OktaEventTypeEntry).min(1, 'must list at least one event type'), OktaWhere),
+  })
+  .superRefine(checkKindFields);
 export type OktaAlertRule = z.infer<typeof OktaAlertRule>;
 
 /**
  * An Auth0 rule: `match.eventType` lists Auth0 log type codes (`data.type`); `where` holds conditions on the other
  * fields of the log's `data` (`description`, `connection`, `details.request.path`, ...).
  */
-export const Auth0AlertRule = z.strictObject({
-  source: z.literal('auth0'),
-  ...common,
-  subject: subjectTemplate(AUTH0_SUBJECT_PLACEHOLDERS, (name) =>
-    (SUBJECT_PLACEHOLDERS as readonly string[]).includes(name)
-      ? `placeholder {${name}} is filled from Okta System Log fields and would be empty for an Auth0 log`
-      : unknownPlaceholder(name),
-  ).optional(),
-  match: z.strictObject({
-    eventType: z.array(Auth0TypeEntry).min(1, 'must list at least one Auth0 log type code'),
-    where: Auth0Where.optional(),
-  }),
-});
+export const Auth0AlertRule = z
+  .strictObject({
+    source: z.literal('auth0'),
+    ...common,
+    subject: subjectTemplate(AUTH0_SUBJECT_PLACEHOLDERS, (name) =>
+      (SUBJECT_PLACEHOLDERS as readonly string[]).includes(name)
+        ? `placeholder {${name}} is filled from Okta System Log fields and would be empty for an Auth0 log`
+        : unknownPlaceholder(name),
+    ).optional(),
+    match: z.strictObject({
+      eventType: z.array(Auth0TypeEntry).min(1, 'must list at least one Auth0 log type code'),
+      where: Auth0Where.optional(),
+    }),
+    ...statefulFields(z.array(Auth0TypeEntry).min(1, 'must list at least one Auth0 log type code'), Auth0Where),
+  })
+  .superRefine(checkKindFields);
 export type Auth0AlertRule = z.infer<typeof Auth0AlertRule>;
 
 export const AlertRule = z.discriminatedUnion('source', [OktaAlertRule, Auth0AlertRule], {
@@ -156,10 +181,24 @@ export type AlertRule = z.infer<typeof AlertRule>;
 export const ruleSourceOf = (rule: { readonly source?: string | undefined }): RuleSource =>
   rule.source === 'auth0' ? 'auth0' : 'okta';
 
-/** The whole rule file: `rules:` and nothing else, so a misspelt top-level key is an error, not a silent no-op. */
-export const AlertRuleFile = z.strictObject({
-  rules: z.array(z.unknown(), 'must be a list of rules').min(1, 'must hold at least one rule'),
-});
+/**
+ * The whole rule file: `rules:` and `destinations:` and nothing else, so a misspelt top-level key is an error, not a
+ * silent no-op.
+ */
+export const AlertRuleFile = z
+  .strictObject({
+    rules: z.array(z.unknown(), 'must be a list of rules').min(1, 'must hold at least one rule').optional(),
+    /** HTTP endpoints that rules forward matched events to (lib/rules/destinations.ts). */
+    destinations: z
+      .array(z.unknown(), 'must be a list of destinations')
+      .min(1, 'must hold at least one destination')
+      .optional(),
+  })
+  // A file may declare only destinations, for rules in other files to forward to.
+  .refine((file) => file.rules !== undefined || file.destinations !== undefined, {
+    path: ['rules'],
+    message: 'must be a list of rules (a file without rules declares destinations: instead)',
+  });
 
 /**
  * The entries of an Auth0 rule's `match.eventType` that name no documented Auth0 log type code (a prefix glob that

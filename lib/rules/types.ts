@@ -9,6 +9,41 @@ export type Severity = (typeof SEVERITIES)[number];
 export const RULE_SOURCES = ['okta', 'auth0'] as const;
 export type RuleSource = (typeof RULE_SOURCES)[number];
 
+/** The kinds of stateful rule; a rule without `kind` raises an alert for each event it matches. */
+export const RULE_KINDS = ['threshold', 'distinct', 'sequence'] as const;
+export type RuleKind = (typeof RULE_KINDS)[number];
+
+/** At most one alert per value of a field (`by`, a path in the source's record) per aligned period of `published`. */
+export interface Suppression {
+  readonly by: string;
+  readonly forSeconds: number;
+}
+
+/** One count of a threshold rule, one step of a sequence: which events it is about (null: every pre-filtered one). */
+export interface DetectPart {
+  readonly label: string;
+  /** An event pattern over the whole EventBridge event; null when the part takes every event the rule's match does. */
+  readonly pattern: Record<string, unknown> | null;
+  /** For counts: how many events make the alert. */
+  readonly atLeast?: number | undefined;
+}
+
+/** What a stateful rule's detector does with the events its pre-filter lets through (compiled from the YAML). */
+export interface DetectSpec {
+  readonly kind: RuleKind;
+  /** The field whose value a group is about: a path in the source's record (the System Log event; Auth0's `data`). */
+  readonly groupBy: string;
+  readonly windowSeconds: number;
+  /** threshold: the counts, any of which raises the alert (a plain `atLeast` is one count over every event). */
+  readonly counts?: readonly DetectPart[] | undefined;
+  /** distinct: the field whose distinct values are counted, and how many make the alert. */
+  readonly distinct?: { readonly field: string; readonly atLeast: number } | undefined;
+  /** sequence: the steps, in `published` order within one window. */
+  readonly steps?: readonly DetectPart[] | undefined;
+  /** sequence: consecutive steps must be at least this fast apart (km/h) and this far apart (km). */
+  readonly travel?: { readonly atLeastKmh: number; readonly ignoreUnderKm: number } | undefined;
+}
+
 /** What the alert Lambda needs to know about the rule that matched; travels with each matched event. */
 export interface AlertRuleSummary {
   readonly id: string;
@@ -18,6 +53,8 @@ export interface AlertRuleSummary {
   readonly runbook: string;
   /** The rule file's subject template, when it has one ({title}, {actor}, {target}, ...). */
   readonly subject?: string | undefined;
+  /** At most one alert per value of a field per period, when the rule says so. */
+  readonly suppress?: Suppression | undefined;
 }
 
 /** An alert rule compiled for deployment: one EventBridge rule on its source's event bus per alert rule. */
@@ -28,8 +65,13 @@ export interface CompiledAlertRule extends AlertRuleSummary {
    * `compileRules`; optional so that rules built by hand (tests, tools) before Auth0 stay valid, and absent means okta.
    */
   readonly source?: RuleSource | undefined;
-  /** The EventBridge event pattern, scoped to one event source; the same object the local pattern engine evaluates. */
+  /**
+   * The EventBridge event pattern, scoped to one event source; the same object the local pattern engine evaluates.
+   * For a stateful rule, the pre-filter: which events go to its detector.
+   */
   readonly pattern: Record<string, unknown>;
+  /** A stateful rule's detector; absent for a rule that alerts on each event it matches. */
+  readonly detect?: DetectSpec | undefined;
 }
 
 /**

@@ -8,16 +8,19 @@ import { Construct } from 'constructs';
 import { AUTH0, AUTH0_HTTP_SOURCE, type LogSource, OKTA } from '../../lambdas/shared/log-sources.ts';
 import type { PipelineConfig } from '../config.ts';
 import { Alerting } from '../constructs/alerting.ts';
+import { Detection } from '../constructs/detection.ts';
 import { grantObjectKeys } from '../constructs/archive-bucket.ts';
 import { ArchiveSigningKey } from '../constructs/archive-signing-key.ts';
 import { Auth0HttpSink } from '../constructs/auth0-http-sink.ts';
 import { FeedWatchdog } from '../constructs/feed-watchdog.ts';
+import { Forwarding } from '../constructs/forwarding.ts';
 import { PartnerEventBus } from '../constructs/partner-event-bus.ts';
 import { PipelineAlarms } from '../constructs/pipeline-alarms.ts';
 import { PipelineTable } from '../constructs/pipeline-table.ts';
 import { QueuedConsumer } from '../constructs/queued-consumer.ts';
 import { ScheduledFunction } from '../constructs/scheduled-function.ts';
 import { TableStreamFunction } from '../constructs/table-stream-function.ts';
+import type { ForwardingPlan } from '../rules/destinations.ts';
 import type { CompiledAlertRule } from '../rules/types.ts';
 import { StatefulResources } from './stateful-resources.ts';
 
@@ -49,6 +52,11 @@ export interface OktaLogPipelineStackProps extends StackProps {
    * the HTTP sink matches itself. Required with `auth0HttpSink`. @default - none
    */
   readonly auth0HttpSinkRules?: readonly CompiledAlertRule[];
+  /**
+   * Destinations and the alert rules that forward to them (`forwardingPlan(loadRuleSet(...))`): each forwarding
+   * rule's EventBridge rule gets an API destination target. @default - nothing is forwarded
+   */
+  readonly forwarding?: ForwardingPlan;
 }
 
 /** One log source's path from its queue to the archive: ingest, sequencer and rescue over its own events table. */
@@ -229,6 +237,8 @@ export class OktaLogPipelineStack extends Stack {
   public readonly sequencer: ScheduledFunction;
   public readonly rescue: TableStreamFunction;
   public readonly alerting: Alerting;
+  /** Stateful alert rules (threshold, distinct, sequence): pre-filter rules, detector queue and function. */
+  public readonly detection: Detection;
   /** Deployed when `oktaOrgUrl` and `oktaSecretName` are configured. */
   public readonly watchdog?: FeedWatchdog;
   public readonly alarms: PipelineAlarms;
@@ -236,6 +246,8 @@ export class OktaLogPipelineStack extends Stack {
   public readonly archiveSigningKey: ArchiveSigningKey;
   /** Deployed when `auth0EventSourceName` or `auth0HttpSink` is configured. */
   public readonly auth0?: Auth0Source;
+  /** Deployed when an alert rule forwards to a destination. */
+  public readonly forwarding?: Forwarding;
 
   constructor(scope: Construct, id: string, props: OktaLogPipelineStackProps) {
     super(scope, id, props);
@@ -285,11 +297,12 @@ export class OktaLogPipelineStack extends Stack {
     const oktaRules = props.alertRules.filter((rule) => rule.source !== 'auth0');
     // Without an Auth0 bus there is nothing to put Auth0 rules on: the HTTP sink matches its own copy of them.
     const auth0BusRules = auth0Bus === undefined ? [] : props.alertRules.filter((rule) => rule.source === 'auth0');
+    const busRules = [...oktaRules, ...auth0BusRules];
 
     this.alerting = new Alerting(compute, 'Alerting', {
       entry: handlerEntry('alert'),
       eventBus: this.partnerBus.eventBus,
-      alertRules: [...oktaRules, ...auth0BusRules],
+      alertRules: busRules.filter((rule) => rule.detect === undefined),
       ...(auth0Bus === undefined ? {} : { auth0EventBus: auth0Bus.eventBus }),
       auth0SourceNames,
       alertTopic: this.stateful.alertTopic.topic,
@@ -298,6 +311,21 @@ export class OktaLogPipelineStack extends Stack {
       logRetention: config.logRetentionDays,
       eventSourceName: config.eventSourceName,
       quarantineBucket: archiveBucket,
+      redriveRoleArn: config.redriveRoleArn,
+    });
+
+    this.detection = new Detection(compute, 'Detection', {
+      entry: handlerEntry('detector'),
+      eventBus: this.partnerBus.eventBus,
+      ...(auth0Bus === undefined ? {} : { auth0EventBus: auth0Bus.eventBus }),
+      rules: busRules.filter((rule) => rule.detect !== undefined),
+      table: this.stateful.detectorTable.table,
+      alert: this.alerting.consumer,
+      allowedLateness: Duration.seconds(config.allowedLatenessSeconds),
+      eventSourceName: config.eventSourceName,
+      auth0SourceNames,
+      quarantineBucket: archiveBucket,
+      logRetention: config.logRetentionDays,
       redriveRoleArn: config.redriveRoleArn,
     });
 
@@ -335,6 +363,16 @@ export class OktaLogPipelineStack extends Stack {
     }
     const auth0 = this.auth0;
 
+    if (props.forwarding !== undefined && props.forwarding.routes.size > 0) {
+      this.forwarding = new Forwarding(compute, 'Forwarding', {
+        ...props.forwarding,
+        rules: this.alerting.rules,
+        ruleNamePrefix: this.alerting.ruleNamePrefix,
+        alarmTopic: this.stateful.operationsTopic.topic,
+        httpSinkRuleIds: (props.auth0HttpSinkRules ?? []).map((rule) => rule.id),
+      });
+    }
+
     this.alarms = new PipelineAlarms(this, 'Alarms', {
       alarmTopic: this.stateful.operationsTopic.topic,
       ingestQueue: this.ingest.queue,
@@ -352,6 +390,8 @@ export class OktaLogPipelineStack extends Stack {
         IngestDelivery: this.ingest.targetDeadLetterQueue,
         Alert: this.alerting.consumer.deadLetterQueue,
         AlertDelivery: this.alerting.consumer.targetDeadLetterQueue,
+        Detector: this.detection.consumer.deadLetterQueue,
+        DetectorDelivery: this.detection.consumer.targetDeadLetterQueue,
         Rescue: this.rescue.deadLetterQueue,
         ...(auth0 === undefined
           ? {}
@@ -438,6 +478,7 @@ export class OktaLogPipelineStack extends Stack {
         secretName: config.auth0HttpSecretName,
         ingest: pipeline.ingest,
         alert: this.alerting.consumer,
+        detector: this.detection.consumer,
         quarantineBucket: archiveBucket,
         alertRules: props.auth0HttpSinkRules.filter((rule) => rule.source === 'auth0'),
         logRetention: config.logRetentionDays,

@@ -25,6 +25,8 @@ export class StatefulResources extends Construct {
   public readonly eventsTable: PipelineTable;
   /** One claim per (alert rule, event), so an alert is published once. */
   public readonly alertClaimsTable: PipelineTable;
+  /** The windows of stateful alert rules, by `pk` (rule, group, window) and `sk` (event or value). */
+  public readonly detectorTable: PipelineTable;
   public readonly archive: ArchiveBucket;
   /**
    * Athena over the archive in place: `databaseName`, `tableName`, `workGroupName` and saved audit queries. It grants
@@ -43,6 +45,9 @@ export class StatefulResources extends Construct {
       stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
     });
     this.alertClaimsTable = new PipelineTable(this, 'AlertClaimsTable');
+    this.detectorTable = new PipelineTable(this, 'DetectorTable', {
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+    });
     this.archive = new ArchiveBucket(this, 'Archive', {
       retentionDays: props.archiveRetentionDays,
       transitionDays: props.archiveTransitionDays,

@@ -25,12 +25,12 @@ const fixture = (name: string) =>
   ).matches.map((match) => match.envelope.detail);
 
 let messaging: MessagingStandIn;
-let queues: { ingest: string; alert: string };
+let queues: { ingest: string; alert: string; detector: string };
 beforeAll(async () => {
   messaging = await startMessaging();
   const create = async (name: string) =>
     (await messaging.sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl ?? '';
-  queues = { ingest: await create('auth0-ingest'), alert: await create('alert') };
+  queues = { ingest: await create('auth0-ingest'), alert: await create('alert'), detector: await create('detector') };
 });
 afterAll(async () => messaging.stop());
 
@@ -55,6 +55,7 @@ const sink = () => {
     expectedAuthorization: async () => SECRET,
     ingestQueue: sqsQueueSender(messaging.sqs, queues.ingest),
     alertQueue: sqsQueueSender(messaging.sqs, queues.alert),
+    detectorQueue: sqsQueueSender(messaging.sqs, queues.detector),
     quarantine: store,
     rules: compileRules(loadRules(), { okta: 'aws.partner/okta.com/acme/okta-logs', auth0: AUTH0_HTTP_SOURCE }),
     now: () => Date.parse('2026-11-08T09:05:00Z'),

@@ -13,7 +13,12 @@ import type { AddressInfo } from 'node:net';
  *   (GET, PATCH, DELETE), Bearer auth (a static Management API token or an issued one), scopes checked per call
  *   (`read:`, `create:`, `update:`, `delete:log_streams`), errors `{statusCode, error, message, errorCode}`;
  * - `X-RateLimit-Limit/Remaining/Reset` (epoch seconds) on every Management API answer, and a 429 every Nth request;
- * - stream statuses active, paused and suspended (tests set suspended, as Auth0 does when a sink keeps failing).
+ * - stream statuses active, paused and suspended (tests set suspended, as Auth0 does when a sink keeps failing);
+ * - the tenant's logs: `GET /api/v2/logs` (scope `read:logs`) by checkpoint (`from`, `take` up to 100, ordered by
+ *   `log_id`, a `Link` header whose next URL is the same one again when nothing is newer) and by search criteria
+ *   (`page`, `per_page` up to 100, `sort` by date, at most the first 1,000 results);
+ * - log streaming: each log written (`log()`) is delivered to every active stream, up to three attempts as Auth0 makes;
+ *   a paused or suspended stream delivers nothing, and what it missed is not replayed when it is resumed.
  *
  * Each stream keeps the sink it was configured with (endpoint, authorization, content format), so a test of an HTTP
  * sink can read where and how Auth0 would deliver.
@@ -22,6 +27,9 @@ import type { AddressInfo } from 'node:net';
 export const FAKE_AUTH0_MGMT_TOKEN = 'fake-auth0-mgmt-token.for-tests-only.5c1d9e';
 
 export const LOG_STREAM_SCOPES = ['read:log_streams', 'create:log_streams', 'update:log_streams', 'delete:log_streams'];
+
+/** The scope `GET /api/v2/logs` needs. */
+export const LOG_SCOPES = ['read:logs'];
 
 /** Auth0's LogStreamFilterGroupNameEnum (Management API spec), kept apart from olp's copy so a drift shows. */
 const CATEGORIES = new Set([
@@ -111,6 +119,13 @@ export interface FakeAuth0StreamInput {
   status?: FakeAuth0StreamStatus;
   sink: Record<string, unknown>;
   filters?: Array<{ type: string; name: string }>;
+  pii_config?: { log_fields: string[]; method?: string; algorithm?: string };
+}
+
+/** A tenant log as a log stream delivers it; `data` is the log as `GET /api/v2/logs` returns it (log_id included). */
+export interface FakeAuth0Log {
+  log_id: string;
+  data: Record<string, unknown>;
 }
 
 export interface FakeAuth0Stream {
@@ -153,6 +168,8 @@ export interface FakeAuth0Options {
   rateLimit?: { every: number; resetAfterSeconds?: number };
   /** The server's clock (epoch ms): token expiry and rate limit resets. */
   now?: () => number;
+  /** Delivers one log to an active stream (its sink); a throw is a failed attempt. @default - nothing is delivered */
+  deliver?: (log: FakeAuth0Log, stream: FakeAuth0Stream) => Promise<void>;
 }
 
 export interface FakeAuth0Request {
@@ -172,6 +189,17 @@ export interface FakeAuth0 {
   streams: FakeAuth0Stream[];
   /** Access tokens issued by `/oauth/token`, in order. */
   issuedTokens: string[];
+  /** The tenant's logs in Auth0's checkpoint order (by `log_id`, the order they were written in). */
+  logs: FakeAuth0Log[];
+  /** Log deliveries to streams: delivered, and failed after Auth0's three attempts. */
+  deliveries: { delivered: number; failed: number };
+  /**
+   * Writes logs (each `data` needs at least `date` and `type`), giving each a `log_id` after the last one unless it
+   * has one, and delivers them to every active stream.
+   */
+  log(entries: ReadonlyArray<Record<string, unknown>>): Promise<FakeAuth0Log[]>;
+  /** Sets a stream's status as Auth0 (suspended) or an admin (paused, active) would. */
+  setStatus(id: string, status: FakeAuth0StreamStatus): void;
   /** The next `count` Management API requests fail with this status (e.g. 503), after authentication. */
   failNext(status: number, count?: number): void;
   stop(): Promise<void>;
@@ -290,6 +318,33 @@ function checkEventBridgeSink(sink: Record<string, unknown>): Record<string, unk
 
 const streamId = (): string => `lst_${String(randomInt(0, 10 ** 12)).padStart(16, '0')}`;
 
+/** Auth0 makes up to three attempts to deliver a log (docs: Log Streams, "Delivery attempts"). */
+const DELIVERY_ATTEMPTS = 3;
+const MAX_TAKE = 100;
+/** Search by criteria pages through the first 1,000 results only. */
+const MAX_SEARCH_RESULTS = 1000;
+
+/**
+ * Log ids as Auth0's look: long digit strings, here all 56, ordered as Auth0 orders them for checkpoints, by when
+ * they were indexed (the order they were written in), not by their date: `900`, a counter, the date's digits.
+ */
+const logIdOf = (date: unknown, sequence: number): string => {
+  const ms = typeof date === 'string' ? Date.parse(date) : Number.NaN;
+  const stamp = Number.isFinite(ms) ? new Date(ms).toISOString().replaceAll(/\D/g, '') : '0'.repeat(17);
+  return `900${String(sequence).padStart(36, '0')}${stamp}`;
+};
+
+/** An integer query parameter within [min, max], its default when absent, or Auth0's 400. */
+function intParam(url: URL, name: string, fallback: number, min: number, max: number): number {
+  const text = url.searchParams.get(name);
+  if (text === null) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    throw invalidBody(`Expected an integer from ${min} to ${max}, found ${text}`, name);
+  }
+  return value;
+}
+
 /** The stream as Auth0 answers it: sink included, authorization and all. */
 function resource(stream: FakeAuth0Stream): object {
   return {
@@ -328,7 +383,10 @@ export async function startFakeAuth0(options: FakeAuth0Options = {}): Promise<Fa
     isPriority: false,
     sink: { ...stream.sink },
     ...(stream.filters === undefined ? {} : { filters: stream.filters }),
+    ...(stream.pii_config === undefined ? {} : { pii_config: stream.pii_config }),
   }));
+  const logs: FakeAuth0Log[] = [];
+  const deliveries = { delivered: 0, failed: 0 };
   const tokens = new Map<string, { scopes: string[]; expiresAtMs: number }>();
   const issuedTokens: string[] = [];
   const requests: FakeAuth0Request[] = [];
@@ -399,10 +457,61 @@ export async function startFakeAuth0(options: FakeAuth0Options = {}): Promise<Fa
     return issued.scopes;
   }
 
-  function requireScope(scopes: string[], method: string): void {
-    const needed = { GET: 'read', POST: 'create', PATCH: 'update', DELETE: 'delete' }[method] ?? 'read';
-    if (!scopes.includes(`${needed}:log_streams`)) {
-      throw new HttpProblem(403, `Insufficient scope, expected any of: ${needed}:log_streams`, 'insufficient_scope');
+  function requireScope(scopes: string[], method: string, path: string): void {
+    const verb = { GET: 'read', POST: 'create', PATCH: 'update', DELETE: 'delete' }[method] ?? 'read';
+    const needed = path.startsWith('/api/v2/logs') ? `${verb}:logs` : `${verb}:log_streams`;
+    if (!scopes.includes(needed)) {
+      throw new HttpProblem(403, `Insufficient scope, expected any of: ${needed}`, 'insufficient_scope');
+    }
+  }
+
+  /** By checkpoint: the logs after `from` in log_id order, and the next URL (the same one when there are none). */
+  function logsFrom(url: URL, res: ServerResponse): void {
+    const from = url.searchParams.get('from') ?? '';
+    const take = intParam(url, 'take', 50, 1, MAX_TAKE);
+    const page = logs.filter((log) => log.log_id > from).slice(0, take);
+    const last = page.at(-1)?.log_id ?? from;
+    res.setHeader('Link', `<${baseUrl}/api/v2/logs?from=${encodeURIComponent(last)}&take=${take}>; rel="next"`);
+    send(
+      res,
+      200,
+      page.map((log) => ({ ...log.data })),
+    );
+  }
+
+  /** By search criteria: a page of the logs sorted by date (ties in log_id order), within the first 1,000. */
+  function searchLogs(url: URL, res: ServerResponse): void {
+    if (url.searchParams.has('q')) throw invalidBody('the fake does not search with q', 'q');
+    const perPage = intParam(url, 'per_page', 50, 1, MAX_TAKE);
+    const page = intParam(url, 'page', 0, 0, MAX_SEARCH_RESULTS);
+    if ((page + 1) * perPage > MAX_SEARCH_RESULTS) {
+      throw new HttpProblem(400, 'You can only page through the first 1000 records.', 'invalid_query_string');
+    }
+    const sort = url.searchParams.get('sort') ?? 'date:-1';
+    if (sort !== 'date:-1' && sort !== 'date:1') throw invalidBody(`the fake sorts by date only, got ${sort}`, 'sort');
+    const dated = logs.map((log, i) => ({ log, i, ms: Date.parse(String(log.data.date)) }));
+    dated.sort((a, b) => (sort === 'date:1' ? a.ms - b.ms || a.i - b.i : b.ms - a.ms || b.i - a.i));
+    send(
+      res,
+      200,
+      dated.slice(page * perPage, (page + 1) * perPage).map(({ log }) => ({ ...log.data })),
+    );
+  }
+
+  async function deliver(log: FakeAuth0Log): Promise<void> {
+    for (const stream of streams) {
+      if (stream.status !== 'active' || options.deliver === undefined) continue;
+      let delivered = false;
+      for (let attempt = 0; attempt < DELIVERY_ATTEMPTS && !delivered; attempt += 1) {
+        try {
+          await options.deliver({ log_id: log.log_id, data: { ...log.data } }, stream);
+          delivered = true;
+        } catch {
+          // Another attempt, as Auth0 makes.
+        }
+      }
+      if (delivered) deliveries.delivered += 1;
+      else deliveries.failed += 1;
     }
   }
 
@@ -530,7 +639,12 @@ export async function startFakeAuth0(options: FakeAuth0Options = {}): Promise<Fa
       if (tripped) throw new HttpProblem(429, 'Global limit has been reached', 'too_many_requests');
       const failure = failures.shift();
       if (failure !== undefined) throw new HttpProblem(failure, `${STATUS_CODES[failure] ?? 'Error'} (injected)`);
-      requireScope(scopes, method);
+      requireScope(scopes, method, url.pathname);
+      if (url.pathname === '/api/v2/logs' && method === 'GET') {
+        if (url.searchParams.has('from')) logsFrom(url, res);
+        else searchLogs(url, res);
+        return;
+      }
       route(method, url.pathname, body, res);
     } catch (error) {
       const problem = error instanceof HttpProblem ? error : new HttpProblem(500, 'Internal Server Error');
@@ -556,6 +670,22 @@ export async function startFakeAuth0(options: FakeAuth0Options = {}): Promise<Fa
     requests,
     streams,
     issuedTokens,
+    logs,
+    deliveries,
+    async log(entries) {
+      const written: FakeAuth0Log[] = [];
+      for (const entry of entries) {
+        const logId =
+          typeof entry.log_id === 'string' ? entry.log_id : logIdOf(entry.date, logs.length + written.length + 1);
+        written.push({ log_id: logId, data: { ...entry, log_id: logId } });
+      }
+      logs.push(...written);
+      for (const log of written) await deliver(log);
+      return written;
+    },
+    setStatus(id, status) {
+      findStream(id).status = status;
+    },
     failNext: (status, count = 1) => {
       for (let i = 0; i < count; i += 1) failures.push(status);
     },

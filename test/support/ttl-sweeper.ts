@@ -1,5 +1,14 @@
-import { DeleteItemCommand, type DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DeleteItemCommand, type DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
+
+/** An item as a stream record's image: the record is JSON, so binary values travel as base64 text. */
+const streamImage = (item: Record<string, AttributeValue>): NonNullable<DynamoDBRecord['dynamodb']>['OldImage'] =>
+  Object.fromEntries(
+    Object.entries(item).map(([name, value]) => [
+      name,
+      value.B === undefined ? value : { B: Buffer.from(value.B).toString('base64') },
+    ]),
+  ) as NonNullable<DynamoDBRecord['dynamodb']>['OldImage'];
 
 /** How often the stream hands a failing record to its function (the stack's event source: 1 + 10 retries). */
 const STREAM_ATTEMPTS = 11;
@@ -43,7 +52,7 @@ export const sweepExpired = async (
       const record: DynamoDBRecord = {
         eventName: 'REMOVE',
         userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
-        dynamodb: { OldImage: item as NonNullable<DynamoDBRecord['dynamodb']>['OldImage'] },
+        dynamodb: { OldImage: streamImage(item) },
       };
       // The stream hands a record to its function again until it succeeds (the event source retries it).
       for (let attempt = 1; ; attempt++) {

@@ -306,12 +306,6 @@ describe('Content filtering: anything-but operands', () => {
       reason: 'between',
     },
     {
-      name: 'anything-but a list of prefixes',
-      pattern: { s: [{ 'anything-but': { prefix: ['us-', 'eu-'] } }] },
-      path: 's[0]',
-      reason: 'single string',
-    },
-    {
       name: 'anything-but an empty prefix',
       pattern: { s: [{ 'anything-but': { prefix: '' } }] },
       path: 's[0]',
@@ -351,7 +345,7 @@ describe('Content filtering: anything-but operands', () => {
       name: 'anything-but equals-ignore-case with an empty list',
       pattern: { s: [{ 'anything-but': { 'equals-ignore-case': [] } }] },
       path: 's[0]',
-      reason: 'non-empty list',
+      reason: 'list must not be empty',
     },
     {
       name: 'anything-but an invalid wildcard',
@@ -505,6 +499,7 @@ describe('valid patterns pass validation', () => {
       name: 'anything-but a list of wildcards',
       pattern: { f: [{ 'anything-but': { wildcard: ['*/lib/*', '*/bin/*'] } }] },
     },
+    { name: 'anything-but a list of prefixes', pattern: { s: [{ 'anything-but': { prefix: ['us-', 'eu-'] } }] } },
     { name: 'an IPv6 cidr', pattern: { ip: [{ cidr: '2001:db8::/32' }] } },
   ])('$name', ({ pattern }) => {
     // Prepare
