@@ -1,19 +1,28 @@
 /**
  * `npm run bench`: speed, request counts and cost of the pipeline, measured on this machine and written to
  * docs/benchmarks.md. A benchmark, not a test: nothing here asserts a timing.
+ *
+ * `npm run bench -- --json` prints the headline figures as one JSON object on stdout instead (progress goes to
+ * stderr); `--events <n>` sizes every event set for a quick run. See USAGE.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { parseArgs } from 'node:util';
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { ingestEnvelope, parseEnvelope } from '../lambdas/ingest/ingest-envelope.ts';
 import { withStagingMemory } from '../lambdas/ingest/staging-memory.ts';
 import { runSequencer, type SequencerSettings } from '../lambdas/sequencer/run-sequencer.ts';
 import { DynamoEventStore, stagedEventItem } from '../lambdas/shared/dynamo-event-store.ts';
 import type { ArchiveStore } from '../lambdas/shared/ports.ts';
 import { batchesOf } from '../lambdas/shared/sqs-queue-sender.ts';
-import { contentHash, stagedKeyOf, stageEvent } from '../lambdas/shared/staged-event.ts';
+import { contentHash, type StagedEvent, stagedKeyOf, stageEvent } from '../lambdas/shared/staged-event.ts';
 import { oktaFeed } from '../lambdas/watchdog/okta-feed.ts';
 import { runWatchdog, type WatchdogSettings } from '../lambdas/watchdog/run-watchdog.ts';
 import type { WatchdogState } from '../lambdas/watchdog/watchdog-state.ts';
@@ -26,6 +35,78 @@ import { loadRules } from '../lib/rules/index.ts';
 import { FAKE_OKTA_TOKEN, startFakeOkta } from '../test/support/fake-okta.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const USAGE = `Usage: npm run bench -- [options]
+
+Measures speed, DynamoDB and S3 requests, and the estimated AWS cost per million events, on the local stand-ins.
+Without --json, writes docs/benchmarks.md and prints it.
+
+  --json                   print one JSON object of the headline figures on stdout (progress on stderr); no file is
+                           written
+  --events <n>             size of every event set: the sample stream, the late events, the olp local run and the
+                           watchdog's check (the years-wide run takes n/20, at most 1,000); for quick runs
+  --sample-events <n>      unique events of the sample stream (default 20,000)
+  --late-events <n>        late events drained at scale (default 20,000)
+  --local-events <n>       sample events through olp local end to end (default 100,000)
+  --watchdog-events <n>    System Log events the watchdog checks (default 50,000)
+  --years-events <n>       events of the years-wide run (default 1,000)
+  -h, --help               print this help
+
+The sizes may also be given as BENCH_EVENTS, BENCH_LATE_EVENTS, BENCH_LOCAL_EVENTS, BENCH_WATCHDOG_EVENTS and
+BENCH_YEARS_EVENTS (BENCH_EVENTS is the sample stream's size); a flag wins over its variable.`;
+
+/** A bad command line: printed as one line with the usage hint, exit code 2. */
+class BenchUsageError extends Error {}
+
+const SIZE_LIMIT = 10_000_000;
+const size = (value: string | undefined, name: string): number | undefined => {
+  if (value === undefined) return undefined;
+  const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(number) || number < 1 || number > SIZE_LIMIT) {
+    throw new BenchUsageError(`${name} must be a whole number from 1 to 10,000,000, got "${value}"`);
+  }
+  return number;
+};
+
+/** The options of one run: output and the size of each event set. */
+const benchOptions = (args: readonly string[], env: NodeJS.ProcessEnv) => {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: [...args],
+      strict: true,
+      options: {
+        json: { type: 'boolean' },
+        events: { type: 'string' },
+        'sample-events': { type: 'string' },
+        'late-events': { type: 'string' },
+        'local-events': { type: 'string' },
+        'watchdog-events': { type: 'string' },
+        'years-events': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (error) {
+    throw new BenchUsageError((error as Error).message.replace(/\s*\n\s*/g, ' '));
+  }
+  const flag = (name: string) => size(values[name] as string | undefined, `--${name}`);
+  const variable = (name: string) => size(env[name], name);
+  const all = flag('events');
+  return {
+    help: values.help === true,
+    json: values.json === true,
+    sampleEvents: flag('sample-events') ?? all ?? variable('BENCH_EVENTS') ?? 20_000,
+    lateEvents: flag('late-events') ?? all ?? variable('BENCH_LATE_EVENTS') ?? 20_000,
+    localEvents: flag('local-events') ?? all ?? variable('BENCH_LOCAL_EVENTS') ?? 100_000,
+    watchdogEvents: flag('watchdog-events') ?? all ?? variable('BENCH_WATCHDOG_EVENTS') ?? 50_000,
+    yearsEvents:
+      flag('years-events') ??
+      (all === undefined ? undefined : Math.max(1, Math.min(1_000, Math.floor(all / 20)))) ??
+      variable('BENCH_YEARS_EVENTS') ??
+      1_000,
+  };
+};
+type BenchOptions = ReturnType<typeof benchOptions>;
 
 const BATCH_SIZE = 100; // the config's default ingestBatchSize
 const SETTINGS: SequencerSettings = {
@@ -54,36 +135,122 @@ const cpuMicros = (work: () => void, rounds = 7): number => {
   return samples[Math.floor(samples.length / 2)] ?? 0;
 };
 
-/** DynamoDB's item size: attribute names plus values (strings as UTF-8, numbers about one byte per two digits). */
-const itemBytes = (item: Record<string, { S?: string; N?: string; BOOL?: boolean }>): number =>
+/**
+ * DynamoDB's item size, which write units are charged by (1 per KB or part of one) and read units (1 per 4 KB):
+ * attribute names plus values (strings as UTF-8, binaries as their bytes, numbers about one byte per two digits).
+ */
+const itemBytes = (item: Record<string, AttributeValue>): number =>
   Object.entries(item).reduce((sum, [name, value]) => {
     const size =
       value.S !== undefined
         ? Buffer.byteLength(value.S)
-        : value.N !== undefined
-          ? Math.ceil(value.N.replace(/^-/, '').length / 2) + 1
-          : 1;
+        : value.B !== undefined
+          ? value.B.length
+          : value.N !== undefined
+            ? Math.ceil(value.N.replace(/^-/, '').length / 2) + 1
+            : 1;
     return sum + Buffer.byteLength(name) + size;
   }, 0);
+const writeUnitsOf = (item: Record<string, AttributeValue>) => Math.ceil(itemBytes(item) / 1024);
 
-/** dynalite with a client that counts requests by command. */
+/** The staged event's item in the shape before bodies were compressed: the reference its write units are set beside. */
+const previousShapeItem = (event: StagedEvent): Record<string, AttributeValue> => ({
+  pk: { S: event.pk },
+  sk: { S: event.sk },
+  windowStart: { N: String(event.windowStart) },
+  publishedMs: { N: String(event.publishedMs) },
+  body: { S: event.body },
+  dedupeUntil: { N: String(event.dedupeUntil) },
+  ...(event.expiresAt === undefined ? {} : { expiresAt: { N: String(event.expiresAt) } }),
+  ...(event.late ? { late: { BOOL: true } } : {}),
+});
+
+const READS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan']);
+
+/**
+ * Requests and capacity units of one client, by command, as DynamoDB would bill them: each request asks for its
+ * consumed capacity (dynalite sizes items as DynamoDB does); a write whose condition failed is charged like one that
+ * wrote, and a read request at least one unit (half when eventually consistent), which dynalite leaves out.
+ */
+class DynamoUsage {
+  readonly requests = new Map<string, number>();
+  readonly units = new Map<string, number>();
+
+  request(command: string) {
+    this.requests.set(command, (this.requests.get(command) ?? 0) + 1);
+  }
+  charge(command: string, units: number) {
+    this.units.set(command, (this.units.get(command) ?? 0) + units);
+  }
+  count(command: string) {
+    return this.requests.get(command) ?? 0;
+  }
+  get readUnits() {
+    return [...this.units].reduce((sum, [command, n]) => sum + (READS.has(command) ? n : 0), 0);
+  }
+  get writeUnits() {
+    return [...this.units].reduce((sum, [command, n]) => sum + (READS.has(command) ? 0 : n), 0);
+  }
+  get total() {
+    return [...this.requests.values()].reduce((sum, n) => sum + n, 0);
+  }
+  reset() {
+    this.requests.clear();
+    this.units.clear();
+  }
+  /** `12 Query, 3 PutItem`. */
+  describe() {
+    return [...this.requests].map(([name, n]) => `${n} ${name}`).join(', ');
+  }
+}
+
+type CapacityInput = {
+  ReturnConsumedCapacity?: string;
+  ConsistentRead?: boolean;
+  Item?: Record<string, AttributeValue>;
+};
+type CapacityOutput = { ConsumedCapacity?: { CapacityUnits?: number } | Array<{ CapacityUnits?: number }> };
+
+/** dynalite, and clients on it that each count their requests and capacity units (see DynamoUsage). */
 const startCountingDynalite = async () => {
   const server = await startDynalite();
-  const client = new DynamoDBClient(standInClientConfig(server.endpoint));
-  const requests = new Map<string, number>();
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      requests.set(context.commandName ?? '?', (requests.get(context.commandName ?? '?') ?? 0) + 1);
-      return next(args);
-    },
-    { step: 'initialize', name: 'countRequests' },
-  );
+  const clients: DynamoDBClient[] = [];
+  const countingClient = () => {
+    const client = new DynamoDBClient(standInClientConfig(server.endpoint));
+    const usage = new DynamoUsage();
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const command = (context.commandName ?? '?').replace(/Command$/, '');
+        const input = args.input as CapacityInput;
+        usage.request(command);
+        input.ReturnConsumedCapacity = 'TOTAL';
+        try {
+          const result = await next(args);
+          const consumed = [(result.output as CapacityOutput).ConsumedCapacity ?? []].flat();
+          const units = consumed.reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+          const least = input.ConsistentRead === true ? 1 : 0.5;
+          usage.charge(command, READS.has(command) && command !== 'BatchGetItem' ? Math.max(units, least) : units);
+          return result;
+        } catch (error) {
+          if (error instanceof ConditionalCheckFailedException) {
+            usage.charge(command, input.Item === undefined ? 1 : writeUnitsOf(input.Item));
+          }
+          throw error;
+        }
+      },
+      { step: 'initialize', name: 'countUsage' },
+    );
+    clients.push(client);
+    return { client, usage };
+  };
+  const main = countingClient();
   return {
-    client,
-    requests,
-    table: (name: string) => createKeyTable(client, name, { sortKey: true }),
+    client: main.client,
+    usage: main.usage,
+    countingClient,
+    table: (name: string) => createKeyTable(main.client, name, { sortKey: true }),
     stop: async () => {
-      client.destroy();
+      for (const client of clients) client.destroy();
       await server.stop();
     },
   };
@@ -93,9 +260,12 @@ const startCountingDynalite = async () => {
 class CountingArchive implements ArchiveStore {
   puts = 0;
   gets = 0;
+  /** Digest records: each is signed by KMS deployed. */
+  digestPuts = 0;
   constructor(private readonly inner: ArchiveStore) {}
   put(key: string, body: Uint8Array | string, contentType: string) {
     this.puts++;
+    if (key.startsWith('digests/')) this.digestPuts++;
     return this.inner.put(key, body, contentType);
   }
   get(key: string) {
@@ -162,7 +332,8 @@ const lateEventsAtScale = async (count: number, windowCount: number) => {
     );
     late += outcomes.filter((o) => o.kind === 'staged' && o.event.late).length;
   }
-  dynamo.requests.clear();
+  const stagingWriteUnits = dynamo.usage.writeUnits;
+  dynamo.usage.reset();
   archive.puts = 0;
   archive.gets = 0;
   let runs = 0;
@@ -181,8 +352,9 @@ const lateEventsAtScale = async (count: number, windowCount: number) => {
     if (!report.moreToDo) break;
   }
   const seconds = (performance.now() - started) / 1000;
-  const requests = [...dynamo.requests.values()].reduce((sum, n) => sum + n, 0);
-  const byCommand = [...dynamo.requests].map(([name, n]) => `${n} ${name.replace('Command', '')}`).join(', ');
+  const requests = dynamo.usage.total;
+  const byCommand = dynamo.usage.describe();
+  const { readUnits, writeUnits } = dynamo.usage;
   await dynamo.stop();
   return {
     late,
@@ -191,6 +363,9 @@ const lateEventsAtScale = async (count: number, windowCount: number) => {
     maxSupplementsPerWindowPerRun,
     requests,
     byCommand,
+    stagingWriteUnits,
+    readUnits,
+    writeUnits,
     s3: archive.puts + archive.gets,
     s3Detail: `${archive.puts} PUT, ${archive.gets} GET`,
     seconds,
@@ -302,15 +477,12 @@ const watchdogAtScale = async (count: number) => {
     maxPagesPerRun: Number.POSITIVE_INFINITY,
     stopBeforeDeadlineMs: 0,
   };
-  let stagedBytes = 0;
   const delivered = events.filter((_, i) => i % 10 !== 0);
   for (let i = 0; i < delivered.length; i += 64) {
     await Promise.all(
       delivered.slice(i, i + 64).map((event) => {
         const body = JSON.stringify(event);
-        const staged = stageEvent(event, body, settings.staging, start, Number.NEGATIVE_INFINITY, event);
-        stagedBytes += itemBytes(stagedEventItem(staged));
-        return store.stage(staged);
+        return store.stage(stageEvent(event, body, settings.staging, start, Number.NEGATIVE_INFINITY, event));
       }),
     );
   }
@@ -346,13 +518,14 @@ const watchdogAtScale = async (count: number) => {
   // A first run places the cursor; moved back before the events, as a watchdog running all along would have it.
   await runWatchdog(deps, settings);
   if (stored !== undefined) stored = { ...stored, state: { ...stored.state, checkedBefore: start } };
-  dynamo.requests.clear();
+  dynamo.usage.reset();
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   const report = await runWatchdog(deps, settings);
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  const batchGets = dynamo.requests.get('BatchGetItemCommand') ?? 0;
+  const batchGets = dynamo.usage.count('BatchGetItem');
+  const readUnits = dynamo.usage.readUnits;
   const oktaCalls = okta.requests.filter((request) => request.path === '/api/v1/logs').length;
   // Reference: the same lookups against dynalite alone, 100 keys a request as the watchdog sends them.
   const keys = events.map((event) => stagedKeyOf(event, event, settings.staging));
@@ -371,13 +544,377 @@ const watchdogAtScale = async (count: number) => {
     batchGets,
     oktaCalls,
     sqsBatches: sends.ingest,
-    rruPerEvent: Math.ceil(stagedBytes / delivered.length / 4096),
+    rruPerEvent: readUnits / report.checked,
   };
 };
 
-const main = async () => {
+/** Public on-demand list prices, us-east-1 (USD, November 2026); free tiers ignored. */
+const PRICE = {
+  eventBridgePartnerEvent: 1.0 / 1e6,
+  sqsRequest: 0.4 / 1e6,
+  lambdaRequest: 0.2 / 1e6,
+  lambdaArmGbSecond: 0.0000133334,
+  writeUnit: 0.625 / 1e6,
+  readUnit: 0.125 / 1e6,
+  storageGbMonth: 0.25,
+  pointInTimeRecoveryGbMonth: 0.2,
+  s3Put: 0.005 / 1000,
+  s3Get: 0.0004 / 1000,
+  kmsSymmetricRequest: 0.03 / 10_000,
+  kmsAsymmetricRequest: 0.15 / 10_000,
+  snsPublish: 0.5 / 1e6,
+  snsEmail: 2 / 100_000,
+  logsIngestedGb: 0.5,
+};
+
+/**
+ * What the estimate assumes where this machine cannot measure: Lambda durations (the stand-ins answer in well under
+ * a millisecond, AWS in a few), the rates of alerts and of the stateful detector's matches, and log volume. Memory
+ * sizes are the stack's.
+ */
+const ASSUME = {
+  ingest: { secondsPerBatch: 0.5, gb: 0.5 },
+  sequencer: { secondsPerRun: 0.5, gb: 1 },
+  /** TTL deletes every staged item in the end; the stream hands them over in batches of 100. */
+  rescue: { batch: 100, secondsPerBatch: 0.2, gb: 0.25 },
+  alert: { rate: 0.001, batch: 10, secondsPerBatch: 0.3, gb: 0.25 },
+  watchdog: { everyMinutes: 5, secondsPerRun: 2, gb: 0.5 },
+  detector: { share: 0.3, batch: 10, secondsPerBatch: 0.2, gb: 0.25, writeUnits: 1, readUnits: 1 },
+  /** SQS hands Lambda at most 10 messages per ReceiveMessage and takes 10 per DeleteMessageBatch. */
+  sqsMessagesPerRequest: 10,
+  /** Lambda's START, END and REPORT lines plus one EMF metrics line per invocation; more for the sequencer's report. */
+  logBytes: { perInvocation: 1_000, perSequencerRun: 2_000 },
+  /** DynamoDB bills 100 bytes of overhead per stored item. */
+  itemOverheadBytes: 100,
+};
+
+/** What was measured, per unique event, for the cost estimate. */
+interface Measured {
+  readonly deliveriesPerEvent: number;
+  readonly ingestWriteUnits: number;
+  readonly ingestReadUnits: number;
+  readonly sealReadUnits: number;
+  readonly sealWriteUnits: number;
+  readonly stagedItemBytes: number;
+  readonly sequencerRuns: number;
+  readonly s3Puts: number;
+  readonly s3Gets: number;
+  readonly digestRecords: number;
+  /** Minutes of traffic per event at the sample's rate (one archive window a minute). */
+  readonly minutes: number;
+  readonly watchdogReadUnits: number;
+  readonly dedupeRetentionDays: number;
+}
+
+interface CostLine {
+  readonly path: string;
+  readonly item: string;
+  readonly quantity: number;
+  readonly unit: string;
+  /** USD per unit. */
+  readonly price: number;
+  /** Counted as the pipeline's own: everything except EventBridge's partner ingestion, which any consumer pays. */
+  readonly pipeline: boolean;
+  /** Not measured here: an assumption until the part exists and is measured. */
+  readonly assumed?: boolean;
+  /** How many units the list price is quoted for; 1 by default. */
+  readonly per?: number;
+}
+
+/** The itemised estimate per million unique events. */
+const costPerMillion = (m: Measured): CostLine[] => {
+  const M = 1_000_000;
+  const deliveries = M * m.deliveriesPerEvent;
+  const ingestBatches = deliveries / BATCH_SIZE;
+  const minutes = M * m.minutes;
+  const gbMonths = ((m.stagedItemBytes + ASSUME.itemOverheadBytes) * M * (m.dedupeRetentionDays / 30)) / 1e9;
+  const rescueBatches = M / ASSUME.rescue.batch;
+  const alerts = M * ASSUME.alert.rate;
+  const alertBatches = alerts / ASSUME.alert.batch;
+  const watchdogRuns = minutes / ASSUME.watchdog.everyMinutes;
+  const matched = M * ASSUME.detector.share;
+  const detectorBatches = matched / ASSUME.detector.batch;
+  const sqsPerMessage = 1 + 2 / ASSUME.sqsMessagesPerRequest;
+  const logGb =
+    ((ingestBatches + rescueBatches + alertBatches + watchdogRuns) * ASSUME.logBytes.perInvocation +
+      M * m.sequencerRuns * ASSUME.logBytes.perSequencerRun) /
+    1e9;
+  const ingestPath = 'ingest';
+  return [
+    {
+      path: ingestPath,
+      item: 'EventBridge partner events ingested (any consumer pays these)',
+      quantity: deliveries,
+      unit: 'events',
+      per: 1_000_000,
+      price: PRICE.eventBridgePartnerEvent,
+      pipeline: false,
+    },
+    {
+      path: ingestPath,
+      item: 'SQS ingest queue: a send per delivery, receives and batch deletes of 10',
+      quantity: deliveries * sqsPerMessage,
+      unit: 'requests',
+      per: 1_000_000,
+      price: PRICE.sqsRequest,
+      pipeline: true,
+    },
+    {
+      path: ingestPath,
+      item: `ingest Lambda invocations (batches of ${BATCH_SIZE})`,
+      quantity: ingestBatches,
+      unit: 'requests',
+      per: 1_000_000,
+      price: PRICE.lambdaRequest,
+      pipeline: true,
+    },
+    {
+      path: ingestPath,
+      item: `ingest Lambda duration, Arm, ${ASSUME.ingest.secondsPerBatch} s per batch at ${ASSUME.ingest.gb * 1024} MB`,
+      quantity: ingestBatches * ASSUME.ingest.secondsPerBatch * ASSUME.ingest.gb,
+      unit: 'GB-s',
+      price: PRICE.lambdaArmGbSecond,
+      pipeline: true,
+    },
+    {
+      path: ingestPath,
+      item: 'DynamoDB write units: staged items, rejected duplicates, announcements, late markers (measured)',
+      quantity: M * m.ingestWriteUnits,
+      unit: 'WRU',
+      per: 1_000_000,
+      price: PRICE.writeUnit,
+      pipeline: true,
+    },
+    {
+      path: ingestPath,
+      item: "DynamoDB read units: ingest's reads of the close, one per batch (measured; deployed, one per 10 s)",
+      quantity: M * m.ingestReadUnits,
+      unit: 'RRU',
+      per: 1_000_000,
+      price: PRICE.readUnit,
+      pipeline: true,
+    },
+    {
+      path: 'sealing',
+      item: "DynamoDB read units: the windows' partitions, late events, markers, state (measured)",
+      quantity: M * m.sealReadUnits,
+      unit: 'RRU',
+      per: 1_000_000,
+      price: PRICE.readUnit,
+      pipeline: true,
+    },
+    {
+      path: 'sealing',
+      item: 'DynamoDB write units: state, announcements removed, archived flags, markers removed (measured)',
+      quantity: M * m.sealWriteUnits,
+      unit: 'WRU',
+      per: 1_000_000,
+      price: PRICE.writeUnit,
+      pipeline: true,
+    },
+    {
+      path: 'sealing',
+      item: 'sequencer Lambda invocations (one a minute)',
+      quantity: M * m.sequencerRuns,
+      unit: 'requests',
+      per: 1_000_000,
+      price: PRICE.lambdaRequest,
+      pipeline: true,
+    },
+    {
+      path: 'sealing',
+      item: `sequencer Lambda duration, Arm, ${ASSUME.sequencer.secondsPerRun} s per run at ${ASSUME.sequencer.gb * 1024} MB`,
+      quantity: M * m.sequencerRuns * ASSUME.sequencer.secondsPerRun * ASSUME.sequencer.gb,
+      unit: 'GB-s',
+      price: PRICE.lambdaArmGbSecond,
+      pipeline: true,
+    },
+    {
+      path: 'sealing',
+      item: 'S3 PUT: parts, manifests, digest records (measured; the archive is SSE-S3, no KMS call)',
+      quantity: M * m.s3Puts,
+      unit: 'requests',
+      per: 1_000,
+      price: PRICE.s3Put,
+      pipeline: true,
+    },
+    {
+      path: 'sealing',
+      item: 'S3 GET: manifests and the next digest record checked before writing (measured)',
+      quantity: M * m.s3Gets,
+      unit: 'requests',
+      per: 1_000,
+      price: PRICE.s3Get,
+      pipeline: true,
+    },
+    {
+      path: 'sealing',
+      item: 'KMS Sign (ECC), one per digest record (measured)',
+      quantity: M * m.digestRecords,
+      unit: 'requests',
+      per: 10_000,
+      price: PRICE.kmsAsymmetricRequest,
+      pipeline: true,
+    },
+    {
+      path: 'retention',
+      item: `DynamoDB storage, ${m.dedupeRetentionDays} days of staged items (measured size + 100 bytes each)`,
+      quantity: gbMonths,
+      unit: 'GB-month',
+      price: PRICE.storageGbMonth,
+      pipeline: true,
+    },
+    {
+      path: 'retention',
+      item: 'DynamoDB point-in-time recovery of the same (table size)',
+      quantity: gbMonths,
+      unit: 'GB-month',
+      price: PRICE.pointInTimeRecoveryGbMonth,
+      pipeline: true,
+    },
+    {
+      path: 'retention',
+      item: `rescue Lambda on TTL deletions: invocations (TTL deletes and stream reads are free)`,
+      quantity: rescueBatches,
+      unit: 'requests',
+      per: 1_000_000,
+      price: PRICE.lambdaRequest,
+      pipeline: true,
+    },
+    {
+      path: 'retention',
+      item: `rescue Lambda duration, ${ASSUME.rescue.secondsPerBatch} s per batch of ${ASSUME.rescue.batch} at ${ASSUME.rescue.gb * 1024} MB`,
+      quantity: rescueBatches * ASSUME.rescue.secondsPerBatch * ASSUME.rescue.gb,
+      unit: 'GB-s',
+      price: PRICE.lambdaArmGbSecond,
+      pipeline: true,
+    },
+    {
+      path: 'retention',
+      item: "rescue's read of the sequencer state, one per batch",
+      quantity: rescueBatches,
+      unit: 'RRU',
+      per: 1_000_000,
+      price: PRICE.readUnit,
+      pipeline: true,
+    },
+    {
+      path: 'operations',
+      item: `CloudWatch Logs: ${ASSUME.logBytes.perInvocation} bytes per invocation, ${ASSUME.logBytes.perSequencerRun} per sequencer run (metrics are EMF lines: no PutMetricData)`,
+      quantity: logGb,
+      unit: 'GB',
+      price: PRICE.logsIngestedGb,
+      pipeline: true,
+    },
+    {
+      path: `alerts, ${ASSUME.alert.rate * 1000} per 1,000 events`,
+      item: 'SQS alert queue: send, receives and batch deletes of 10',
+      quantity: alerts * sqsPerMessage,
+      unit: 'requests',
+      per: 1_000_000,
+      price: PRICE.sqsRequest,
+      pipeline: true,
+    },
+    {
+      path: `alerts, ${ASSUME.alert.rate * 1000} per 1,000 events`,
+      item: `alert Lambda, batches of ${ASSUME.alert.batch}: invocations and ${ASSUME.alert.secondsPerBatch} s at ${ASSUME.alert.gb * 1024} MB each`,
+      quantity: alertBatches,
+      unit: 'invocations',
+      per: 1_000_000,
+      price: PRICE.lambdaRequest + ASSUME.alert.secondsPerBatch * ASSUME.alert.gb * PRICE.lambdaArmGbSecond,
+      pipeline: true,
+    },
+    {
+      path: `alerts, ${ASSUME.alert.rate * 1000} per 1,000 events`,
+      item: 'alert claims: one conditional write each (under 1 KB)',
+      quantity: alerts,
+      unit: 'WRU',
+      per: 1_000_000,
+      price: PRICE.writeUnit,
+      pipeline: true,
+    },
+    {
+      path: `alerts, ${ASSUME.alert.rate * 1000} per 1,000 events`,
+      item: 'SNS publish to the KMS-encrypted topic, one email delivery, one KMS data key each',
+      quantity: alerts,
+      unit: 'alerts',
+      per: 1_000_000,
+      price: PRICE.snsPublish + PRICE.snsEmail + PRICE.kmsSymmetricRequest,
+      pipeline: true,
+    },
+    {
+      path: 'feed watchdog',
+      item: 'lookups of every event by staging key (measured read units, strongly consistent)',
+      quantity: M * m.watchdogReadUnits,
+      unit: 'RRU',
+      per: 1_000_000,
+      price: PRICE.readUnit,
+      pipeline: true,
+    },
+    {
+      path: 'feed watchdog',
+      item: `watchdog Lambda every ${ASSUME.watchdog.everyMinutes} minutes, ${ASSUME.watchdog.secondsPerRun} s at ${ASSUME.watchdog.gb * 1024} MB`,
+      quantity: watchdogRuns,
+      unit: 'runs',
+      per: 1_000_000,
+      price: PRICE.lambdaRequest + ASSUME.watchdog.secondsPerRun * ASSUME.watchdog.gb * PRICE.lambdaArmGbSecond,
+      pipeline: true,
+    },
+    {
+      path: `stateful detector (${ASSUME.detector.share * 100}% of events match)`,
+      item: 'SQS: a send per matched event, receives and batch deletes of 10',
+      quantity: matched * sqsPerMessage,
+      unit: 'requests',
+      per: 1_000_000,
+      price: PRICE.sqsRequest,
+      pipeline: true,
+      assumed: true,
+    },
+    {
+      path: `stateful detector (${ASSUME.detector.share * 100}% of events match)`,
+      item: `detector Lambda, batches of ${ASSUME.detector.batch}: invocations and ${ASSUME.detector.secondsPerBatch} s at ${ASSUME.detector.gb * 1024} MB each`,
+      quantity: detectorBatches,
+      unit: 'invocations',
+      per: 1_000_000,
+      price: PRICE.lambdaRequest + ASSUME.detector.secondsPerBatch * ASSUME.detector.gb * PRICE.lambdaArmGbSecond,
+      pipeline: true,
+      assumed: true,
+    },
+    {
+      path: `stateful detector (${ASSUME.detector.share * 100}% of events match)`,
+      item: 'one conditional write of at most 1 KB per matched event',
+      quantity: matched * ASSUME.detector.writeUnits,
+      unit: 'WRU',
+      per: 1_000_000,
+      price: PRICE.writeUnit,
+      pipeline: true,
+      assumed: true,
+    },
+    {
+      path: `stateful detector (${ASSUME.detector.share * 100}% of events match)`,
+      item: 'one query per matched event (strongly consistent, under 4 KB)',
+      quantity: matched * ASSUME.detector.readUnits,
+      unit: 'RRU',
+      per: 1_000_000,
+      price: PRICE.readUnit,
+      pipeline: true,
+      assumed: true,
+    },
+  ];
+};
+
+const costOf = (line: CostLine) => line.quantity * line.price;
+const sumCost = (lines: readonly CostLine[]) => lines.reduce((sum, line) => sum + costOf(line), 0);
+
+/** `$0.625 per 1,000,000 WRU`. */
+const priceLabel = (line: CostLine): string => {
+  const per = line.per ?? 1;
+  return `$${fmt(line.price * per, 10)} per ${per === 1 ? '' : `${fmt(per, 0)} `}${line.unit}`;
+};
+
+const main = async (options: BenchOptions) => {
   const results: string[] = [];
-  const sample = generateSample({ count: Number(process.env.BENCH_EVENTS ?? 20_000), seed: 1 });
+  const sample = generateSample({ count: options.sampleEvents, seed: 1 });
   const raws = sample.deliveries.map((envelope) => JSON.stringify(envelope));
   const unique = sample.uniqueEvents.length;
   const now = Date.parse('2026-11-01T12:00:00Z');
@@ -411,15 +948,21 @@ const main = async () => {
   });
   log(`CPU: JSON.parse ${fmt(parseOnly / raws.length)} µs/event, ingest ${fmt(ingestCpu / raws.length)} µs/event`);
 
-  // 2. DynamoDB requests and write units on the ingest path, batches of the configured size, on dynalite.
+  // 2. DynamoDB requests and capacity units, on dynalite: ingest in batches of the configured size through one warm
+  // Lambda's store, the sequencer through its own, so what each side reads and writes is counted apart.
   const dynamo = await startCountingDynalite();
   await dynamo.table('events');
-  const store = new DynamoEventStore(dynamo.client, 'events');
-  const countingStore = countCalls(store);
+  const ingestSide = dynamo.countingClient();
+  const sealSide = dynamo.countingClient();
+  const store = new DynamoEventStore(sealSide.client, 'events');
+  const ingestStore = new DynamoEventStore(ingestSide.client, 'events');
+  const countingStore = countCalls(ingestStore);
   const archive = new CountingArchive(new ArchiveDirStore(await mkdtemp(join(tmpdir(), 'olp-bench-'))));
   let staged = 0;
   let stagedBytes = 0;
   let stagedWcu = 0;
+  let previousBytes = 0;
+  let previousWcu = 0;
   let late = 0;
   // Each batch is ingested as it arrives: the clock is the latest `published` so far plus a second of delivery delay.
   // The sequencer runs every minute of that clock, as deployed, so windows close and late arrivals are counted.
@@ -438,7 +981,7 @@ const main = async () => {
       sequencerRuns++;
       nextRun = batchClock + 60_000;
     }
-    const close = await store.readClose();
+    const close = await ingestStore.readClose();
     const deps = {
       events: stager,
       quarantine: archive,
@@ -454,9 +997,12 @@ const main = async () => {
       if (outcome.kind !== 'staged') continue;
       staged++;
       if (outcome.event.late) late++;
-      const bytes = itemBytes(stagedEventItem(outcome.event));
-      stagedBytes += bytes;
-      stagedWcu += Math.ceil(bytes / 1024);
+      const item = stagedEventItem(outcome.event);
+      stagedBytes += itemBytes(item);
+      stagedWcu += writeUnitsOf(item);
+      const previous = previousShapeItem(outcome.event);
+      previousBytes += itemBytes(previous);
+      previousWcu += writeUnitsOf(previous);
     }
   }
   const ingest = countingStore.counts();
@@ -467,18 +1013,21 @@ const main = async () => {
   }
   const windows = sealed.filter((w) => w.kind === 'main').length;
   const supplements = sealed.filter((w) => w.kind === 'late').length;
+  const ingestUsage = ingestSide.usage;
+  const sealUsage = sealSide.usage;
   log(
     `DynamoDB (${fmt(performance.now() / 1000, 1)} s): ${ingest.stage} staging puts, ${ingest.announce} announcements, ` +
-      `${ingest.putLateMarker} markers for ${unique} unique events; ${sequencerRuns} sequencer runs`,
+      `${ingest.putLateMarker} markers for ${unique} unique events, ${fmt(ingestUsage.writeUnits / unique)} write ` +
+      `units each; ${sequencerRuns} sequencer runs, ${fmt(sealUsage.readUnits / unique, 3)} read units per event`,
   );
 
   // 3. Late events at scale: 20,000 events of 3,000 windows sealed long ago (a backfill of old days).
-  const lateScale = await lateEventsAtScale(Number(process.env.BENCH_LATE_EVENTS ?? 20_000), 3_000);
+  const lateScale = await lateEventsAtScale(options.lateEvents, 3_000);
   log(`late at scale: ${lateScale.runs} runs, ${lateScale.requests} DynamoDB requests, ${lateScale.s3} S3 requests`);
 
   // 4. dynalite's own conditional-put rate, and the local pipeline end to end on 100,000 sample events.
   await dynamo.table('raw');
-  const items = Array.from({ length: 20_000 }, (_, i) => ({
+  const items = Array.from({ length: Math.min(20_000, options.localEvents) }, (_, i) => ({
     pk: { S: `k${i % 1000}` },
     sk: { S: `s${i}` },
     body: { S: raws[i % raws.length] ?? '' },
@@ -499,7 +1048,7 @@ const main = async () => {
   await dynamo.stop();
   log(`dynalite: ${fmt(dynalitePutsPerSecond, 0)} conditional puts/s`);
 
-  const big = generateSample({ count: Number(process.env.BENCH_LOCAL_EVENTS ?? 100_000), seed: 3 });
+  const big = generateSample({ count: options.localEvents, seed: 3 });
   const e2e = await localRun(big.deliveries, (done) => {
     if (done % 20_000 < 1000) log(`local: ${done} of ${big.deliveries.length}`);
   });
@@ -509,49 +1058,73 @@ const main = async () => {
   const peakRss = e2e.rssAfter;
   const e2eRate = big.deliveries.length / e2eSeconds;
   log(`local end to end: ${fmt(e2eRate, 0)} deliveries/s`);
-  const wide = await yearsWideRuns(Number(process.env.BENCH_YEARS_EVENTS ?? 1_000));
-  const watchdog = await watchdogAtScale(Number(process.env.BENCH_WATCHDOG_EVENTS ?? 50_000));
+  const wide = await yearsWideRuns(options.yearsEvents);
+  const watchdog = await watchdogAtScale(options.watchdogEvents);
   log(`watchdog: ${watchdog.checked} checked in ${fmt(watchdog.seconds, 1)} s, ${watchdog.backfilled} refilled`);
   log(`years-wide: ${fmt(wide.years.seconds, 1)} s, one hour: ${fmt(wide.hour.seconds, 1)} s`);
 
   // 5. Cost per million unique events at public list prices (us-east-1, on-demand, November 2026).
-  const perMillion = 1_000_000 / unique;
-  const deliveriesPerEvent = raws.length / unique;
-  const invocationsPerMillion = (1_000_000 * deliveriesPerEvent) / BATCH_SIZE;
-  const lambdaGbSeconds = invocationsPerMillion * 0.5 * 0.5; // 512 MB, 0.5 s per batch of 100 (an assumption, see below)
-  const itemWcu = Math.ceil(stagedBytes / staged / 1024);
-  // Staged items, rejected duplicates (a failed conditional put costs the item's size), small announcement and
-  // marker items, and the sequencer's flag on each late event once archived (an update costs the item's size).
-  const wcuPerMillion =
-    (stagedWcu +
-      (ingest.stage - staged) * itemWcu +
-      ingest.announce +
-      ingest.putLateMarker +
-      (dynamo.requests.get('UpdateItemCommand') ?? 0) * itemWcu) *
-    perMillion;
-  const rcuPerMillion = (stagedBytes / 4096) * perMillion; // the sequencer reads each staged item once, consistently
-  const storageGbMonth = ((stagedBytes / staged) * 1_000_000 * (SETTINGS.dedupeRetentionDays / 30)) / 1e9;
+  const cost = costPerMillion({
+    deliveriesPerEvent: raws.length / unique,
+    ingestWriteUnits: ingestUsage.writeUnits / unique,
+    ingestReadUnits: ingestUsage.readUnits / unique,
+    sealReadUnits: sealUsage.readUnits / unique,
+    sealWriteUnits: sealUsage.writeUnits / unique,
+    stagedItemBytes: stagedBytes / staged,
+    sequencerRuns: sequencerRuns / unique,
+    s3Puts: archive.puts / unique,
+    s3Gets: archive.gets / unique,
+    digestRecords: archive.digestPuts / unique,
+    minutes: windows / unique,
+    watchdogReadUnits: watchdog.rruPerEvent,
+    dedupeRetentionDays: SETTINGS.dedupeRetentionDays,
+  });
+  const total = sumCost(cost);
+  const pipelineAdded = sumCost(cost.filter((line) => line.pipeline));
+  const assumed = sumCost(cost.filter((line) => line.assumed === true));
+  const eventBridge = total - pipelineAdded;
   const windowsPerMillion = (windows / unique) * 1_000_000;
-  const s3Puts = (archive.puts / Math.max(windows, 1)) * windowsPerMillion;
-  // [item, quantity, list price in USD, for how many units, unit]
-  const cost: ReadonlyArray<readonly [string, number, number, number, string]> = [
-    ['EventBridge partner events ingested', 1_000_000 * deliveriesPerEvent, 1.0, 1e6, 'events'],
-    [
-      'SQS requests (send, receive, delete)',
-      1_000_000 * deliveriesPerEvent + 2 * invocationsPerMillion,
-      0.4,
-      1e6,
-      'requests',
-    ],
-    ['Lambda requests', invocationsPerMillion, 0.2, 1e6, 'requests'],
-    ['Lambda duration (Arm)', lambdaGbSeconds, 0.0000133334, 1, 'GB-s'],
-    ['DynamoDB write request units', wcuPerMillion, 0.625, 1e6, 'WRU'],
-    ['DynamoDB read request units (sequencer)', rcuPerMillion, 0.125, 1e6, 'RRU'],
-    ['DynamoDB storage (dedupe retention)', storageGbMonth, 0.25, 1, 'GB-month'],
-    ['S3 PUT requests (parts, manifests)', s3Puts, 0.005, 1000, 'requests'],
-  ];
-  const costOf = (quantity: number, price: number, per: number) => (quantity / per) * price;
-  const total = cost.reduce((sum, [, quantity, price, per]) => sum + costOf(quantity, price, per), 0);
+  log(`cost per million events: $${fmt(total)}, of which the pipeline's own $${fmt(pipelineAdded)}`);
+
+  const figures = {
+    sampleEvents: unique,
+    deliveries: raws.length,
+    /** Every DynamoDB write unit ingest spends, per unique event (measured on dynalite, sized as DynamoDB bills). */
+    wruPerUniqueEvent: ingestUsage.writeUnits / unique,
+    /** Reference: the staged items alone in the item shape before compression, same events, same run. */
+    wruPerUniqueEventPreviousShape: previousWcu / staged,
+    stagedItemWruPerUniqueEvent: stagedWcu / staged,
+    stagedItemBytes: stagedBytes / staged,
+    stagedItemBytesPreviousShape: previousBytes / staged,
+    putsPerUniqueEvent: ingest.stage / unique,
+    rruPerUniqueEventAtSeal: sealUsage.readUnits / unique,
+    wruPerUniqueEventAtSeal: sealUsage.writeUnits / unique,
+    ingestCpuRatio: ingestCpu / parseOnly,
+    ingestCpuMicrosPerDelivery: ingestCpu / raws.length,
+    costPerMillionUsd: total,
+    pipelineAddedCostPerMillionUsd: pipelineAdded,
+    eventBridgeCostPerMillionUsd: eventBridge,
+    assumedDetectorCostPerMillionUsd: assumed,
+    localDeliveriesPerSecond: e2eRate,
+    localPeakRssMb: peakRss / 1e6,
+    dynalitePutsPerSecond,
+    watchdogEventsPerSecond: watchdog.checked / watchdog.seconds,
+    // The hunt benchmark (events searched per second over the archive) reports here once it exists.
+    huntEventsPerSecond: null as number | null,
+    cost: cost.map((line) => ({
+      path: line.path,
+      item: line.item,
+      quantity: line.quantity,
+      unit: line.unit,
+      usd: costOf(line),
+      pipeline: line.pipeline,
+      ...(line.assumed === true ? { assumed: true } : {}),
+    })),
+  };
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+    return;
+  }
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   results.push(
@@ -583,11 +1156,20 @@ const main = async () => {
     `| late markers per unique event (late events only) | ${(ingest.putLateMarker / unique).toFixed(4)} |`,
     `| all ingest write requests per unique event | ${(ingestPuts / unique).toFixed(3)} |`,
     `| all ingest write requests per delivery | ${(ingestPuts / raws.length).toFixed(3)} |`,
-    `| mean staged item size | ${fmt(stagedBytes / staged, 0)} bytes |`,
-    `| write units per unique event (staged items only) | ${fmt(stagedWcu / staged, 2)} |`,
+    `| mean staged item size, as DynamoDB sizes it | ${fmt(stagedBytes / staged, 0)} bytes (the item shape before: ${fmt(previousBytes / staged, 0)} bytes) |`,
+    `| write units per staged item | ${fmt(stagedWcu / staged, 3)} (the item shape before: ${fmt(previousWcu / staged, 3)}) |`,
+    `| **write units per unique event, every ingest write** (staged items, rejected duplicates, announcements, markers; measured) | **${fmt(ingestUsage.writeUnits / unique, 3)}** |`,
+    `| read units per unique event at sealing (the windows' partitions, late events, markers, state; measured) | ${fmt(sealUsage.readUnits / unique, 3)} |`,
+    `| write units per unique event at sealing (state, announcements removed, flags, markers removed; measured) | ${fmt(sealUsage.writeUnits / unique, 3)} |`,
     `| late events in this run | ${late} |`,
     `| sequencer runs (one per minute of event time) / windows sealed / late supplements | ${sequencerRuns} / ${windows} / ${supplements} |`,
-    `| sequencer Query requests per sealed window (${SETTINGS.windowShards} shards; each run also lists pending buckets and ${16} marker partitions) | ${fmt((dynamo.requests.get('QueryCommand') ?? 0) / Math.max(windows, 1), 1)} |`,
+    `| sequencer Query requests per sealed window (${SETTINGS.windowShards} shards; each run also lists pending buckets and ${16} marker partitions) | ${fmt(sealUsage.count('Query') / Math.max(windows, 1), 1)} |`,
+    '',
+    'Capacity units are what dynalite reports for each request (ReturnConsumedCapacity), which sizes items as',
+    'DynamoDB bills them: a write unit per KB of item or part of one, a read unit per 4 KB of what a strongly',
+    'consistent read returns. A write whose condition fails is charged as if it wrote, and every read request',
+    'at least one unit; dynalite reports neither, so the bench adds them. The staged text is stored compressed',
+    '(lambdas/shared/staged-body.ts), so an event of about 1.8 KB fits one write unit.',
     '',
     `Batches of ${BATCH_SIZE} (the default ingestBatchSize) through one ingest process, as on one warm Lambda: it`,
     'remembers the events it staged, so a duplicate costs a write only when its copies reach different Lambdas',
@@ -629,9 +1211,9 @@ const main = async () => {
     `| watchdog CPU per 1,000 events checked | ${fmt(watchdog.cpuMsPer1000, 1)} ms (this process, fake Okta and dynalite included) |`,
     `| System Log API calls per 1,000 events | ${fmt((watchdog.oktaCalls / watchdog.checked) * 1000, 2)} |`,
     `| BatchGetItem requests per 1,000 events | ${fmt((watchdog.batchGets / watchdog.checked) * 1000, 1)} |`,
-    `| read units per event checked (strongly consistent, ${watchdog.rruPerEvent} per item of this size) | ${watchdog.rruPerEvent} |`,
+    `| read units per event checked (strongly consistent; measured) | ${fmt(watchdog.rruPerEvent, 3)} |`,
     `| events refilled / SQS SendMessageBatch requests for them | ${fmt(watchdog.backfilled, 0)} / ${fmt(watchdog.sqsBatches, 0)} |`,
-    `| added cost per million events checked (read units at $0.125 per million; refills cost as delivered events) | $${fmt(watchdog.rruPerEvent * 0.125, 3)} |`,
+    `| added cost per million events checked (read units at $0.125 per million; refills cost as delivered events) | $${fmt(watchdog.rruPerEvent * 0.125, 4)} |`,
     '',
     '## Local end to end',
     '',
@@ -654,20 +1236,29 @@ const main = async () => {
     '',
     '## Estimated AWS cost per million unique events',
     '',
-    'Quantities from the counts above, at public on-demand list prices for us-east-1; free tiers ignored.',
+    'Quantities per million unique events from the counts above (the sample delivers each event',
+    `${fmt(raws.length / unique, 3)} times), at public on-demand list prices for us-east-1; free tiers ignored. Lines marked`,
+    '*assumed* are not measured here. Per-minute work (sealing, the watchdog) is spread over the events of a minute',
+    `at this sample's rate: ${fmt(unique / Math.max(windows, 1), 0)} events a minute, ${fmt(windowsPerMillion, 0)} minutes per million events.`,
     '',
-    '| item | quantity | list price (USD) | cost (USD) |',
-    '|---|---|---|---|',
+    '| path | item | quantity | list price | cost (USD) |',
+    '|---|---|---|---|---|',
     ...cost.map(
-      ([item, quantity, price, per, unit]) =>
-        `| ${item} | ${fmt(quantity, 2)} ${unit} | ${price} per ${per === 1 ? '' : `${fmt(per, 0)} `}${unit} | ${fmt(costOf(quantity, price, per), 4)} |`,
+      (line) =>
+        `| ${line.path} | ${line.item}${line.assumed === true ? ' (*assumed*)' : ''} | ${fmt(line.quantity, 2)} ${line.unit} | ${priceLabel(line)} | ${fmt(costOf(line), 4)} |`,
     ),
-    `| **total** | | | **${fmt(total, 2)}** |`,
+    `| **total** | | | | **${fmt(total, 2)}** |`,
+    `| EventBridge partner ingestion (reference: any consumer of the stream pays it) | | | | ${fmt(eventBridge, 2)} |`,
+    `| **added by the pipeline** | | | | **${fmt(pipelineAdded, 2)}** |`,
+    `| of which the stateful detector (*assumed*) | | | | ${fmt(assumed, 2)} |`,
     '',
-    'Assumptions: Lambda duration of 0.5 s per batch of 100 at 512 MB (DynamoDB writes in parallel); one',
-    `sealed window per minute of traffic (${fmt(windowsPerMillion, 0)} windows per million events at this sample's rate);`,
-    'not counted: CloudWatch Logs and metrics, S3 storage (gzipped JSON Lines, about a tenth of the raw size), SNS',
-    "alerts, KMS requests, and the Lambda pollers' empty SQS receives (a fixed cost per month, not per event).",
+    'Assumptions, beyond the measured counts: Lambda durations as stated on each line (the stand-ins answer',
+    "in well under a millisecond, so this machine cannot measure them; memory sizes are the stack's); SQS receives",
+    'and deletes 10 messages a request; an alert for 1 event in 1,000, mailed to one address; the stateful',
+    'detector as specified for it, until it is measured: a pre-filter passing sign-in events (about 30%), each',
+    'costing one SQS message, a Lambda share at batch 10, one conditional write of at most 1 KB and one query;',
+    "about 1 KB of logs per invocation. Not counted: fixed monthly costs (KMS keys, the pollers' empty receives,",
+    'alarms, custom metrics), S3 storage of the archive, data transfer.',
     '',
   );
   const path = new URL('../docs/benchmarks.md', import.meta.url);
@@ -675,4 +1266,14 @@ const main = async () => {
   process.stdout.write(results.join('\n'));
 };
 
-await main();
+const parsed = (() => {
+  try {
+    return benchOptions(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    process.stderr.write(`bench: ${error.message} (see --help)\n`);
+    process.exit(2);
+  }
+})();
+if (parsed.help) process.stdout.write(`${USAGE}\n`);
+else await main(parsed);

@@ -2,6 +2,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import type { SourceName } from '../lambdas/shared/log-sources.ts';
 import { PiiSettingsError, parsePiiSettings } from '../lambdas/shared/pii.ts';
+import { parseTenantDomain } from './auth0/auth0-client.ts';
 import { ARCHIVE_LOCK_MODES, LONGEST_LOCK_DAYS } from './constructs/archive-bucket.ts';
 import { DEFAULT_SILENCE_MINUTES } from './constructs/pipeline-alarms.ts';
 
@@ -42,6 +43,22 @@ const AUTH0_SECRET_NAME_RULE =
   "must be the name of a Secrets Manager secret in the stack's account and region (letters, digits and /_+=.@-), " +
   'like olp/auth0-http: it holds the exact Authorization header value the Auth0 HTTP log stream sends; the value ' +
   'never enters the stack';
+
+const AUTH0_DOMAIN_RULE =
+  "must be the Auth0 tenant's domain, like acme.us.auth0.com (or its https URL, no path): the tenant whose log " +
+  'stream the feed watchdog checks';
+const AUTH0_WATCHDOG_SECRET_RULE =
+  "must be the name of a Secrets Manager secret in the stack's account and region (letters, digits and /_+=.@-), " +
+  "like olp/auth0: it holds the watchdog's Auth0 Management API client credentials; the value never enters the stack";
+
+/** A tenant domain the deployed watchdog can reach over https (lib/auth0 allows http for loopback stand-ins only). */
+const isAuth0Domain = (value: string): boolean => {
+  try {
+    return parseTenantDomain(value).startsWith('https://');
+  } catch {
+    return false;
+  }
+};
 
 const PII_SECRET_NAME_RULE =
   "must be the name of a Secrets Manager secret in the stack's account and region (letters, digits and /_+=.@-), " +
@@ -167,6 +184,15 @@ const ConfigSchema = z
       .string({ error: AUTH0_SECRET_NAME_RULE })
       .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, AUTH0_SECRET_NAME_RULE)
       .optional(),
+    auth0Domain: z
+      .string({ error: AUTH0_DOMAIN_RULE })
+      .refine((value) => isAuth0Domain(value), { error: AUTH0_DOMAIN_RULE })
+      .transform((value) => parseTenantDomain(value))
+      .optional(),
+    auth0SecretName: z
+      .string({ error: AUTH0_WATCHDOG_SECRET_RULE })
+      .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, AUTH0_WATCHDOG_SECRET_RULE)
+      .optional(),
     oktaPii: piiSettings('okta').optional(),
     auth0Pii: piiSettings('auth0').optional(),
     piiHashSecretName: z
@@ -226,6 +252,25 @@ const ConfigSchema = z
         message:
           `must be set because ${hashing.join(' and ')} ${hashing.length === 1 ? 'uses' : 'use'} method hash: the ` +
           'Secrets Manager secret holding the HMAC key (at least 32 characters, e.g. from openssl rand -hex 32)',
+      });
+    }
+    if ((config.auth0Domain === undefined) !== (config.auth0SecretName === undefined)) {
+      const missing = config.auth0Domain === undefined ? 'auth0Domain' : 'auth0SecretName';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message:
+          `must be set together with ${missing === 'auth0Domain' ? 'auth0SecretName' : 'auth0Domain'}: the feed ` +
+          "watchdog's Auth0 check needs both the tenant and the Secrets Manager secret with its credentials",
+      });
+    }
+    if (config.auth0Domain !== undefined && config.auth0EventSourceName === undefined && !config.auth0HttpSink) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth0Domain'],
+        message:
+          'needs the Auth0 source it watches the stream of: set auth0EventSourceName (an EventBridge stream) or ' +
+          'auth0HttpSink (an HTTP stream)',
       });
     }
     if (config.auth0HttpSink && config.auth0HttpSecretName === undefined) {

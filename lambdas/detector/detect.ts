@@ -200,7 +200,12 @@ interface SequenceEvent {
 const toSequenceEvent = ({ member, fields }: StoredMember): SequenceEvent => ({
   member,
   time: Number(member.slice(0, 15)),
-  steps: new Set(String(fields.steps ?? '').split(',').filter((step) => step !== '').map(Number)),
+  steps: new Set(
+    String(fields.steps ?? '')
+      .split(',')
+      .filter((step) => step !== '')
+      .map(Number),
+  ),
   location:
     typeof fields.lat === 'number' && typeof fields.lon === 'number' ? { lat: fields.lat, lon: fields.lon } : undefined,
 });

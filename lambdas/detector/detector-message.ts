@@ -15,7 +15,11 @@ export const DetectSpecFields = z.object({
   kind: z.enum(RULE_KINDS),
   groupBy: z.string().min(1).max(200),
   windowSeconds: z.number().int().positive(),
-  counts: z.array(Part.required({ atLeast: true })).min(1).max(5).optional(),
+  counts: z
+    .array(Part.required({ atLeast: true }))
+    .min(1)
+    .max(5)
+    .optional(),
   distinct: z.object({ field: z.string().min(1).max(200), atLeast: z.number().int().min(1) }).optional(),
   steps: z.array(Part).min(2).max(5).optional(),
   travel: z.object({ atLeastKmh: z.number().positive(), ignoreUnderKm: z.number().min(0) }).optional(),

@@ -28,7 +28,9 @@ export function createDynamoDetectorStore(client: DynamoDBClient, tableName: str
           new QueryCommand({
             TableName: tableName,
             ConsistentRead: true,
-            KeyConditionExpression: byPrefix ? 'pk = :set AND begins_with(sk, :prefix)' : 'pk = :set AND sk BETWEEN :from AND :to',
+            KeyConditionExpression: byPrefix
+              ? 'pk = :set AND begins_with(sk, :prefix)'
+              : 'pk = :set AND sk BETWEEN :from AND :to',
             ExpressionAttributeValues: byPrefix
               ? { ':set': { S: set }, ':prefix': { S: range.prefix } }
               : { ':set': { S: set }, ':from': { S: range.from }, ':to': { S: range.to } },

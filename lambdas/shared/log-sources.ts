@@ -62,7 +62,9 @@ export interface LogSource {
 }
 
 const member = (value: unknown, key: string): unknown =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)[key]
+    : undefined;
 
 /** Latitude and longitude when both are finite numbers in range; Okta writes no geolocation for private networks. */
 const coordinates = (lat: unknown, lon: unknown): { lat: number; lon: number } | undefined =>

@@ -244,7 +244,7 @@ function summaryLines(result: VerifyResult, name: string, range: ArchiveRange): 
   ];
 }
 
-function parseRange(values: Values): ArchiveRange {
+export function parseRange(values: { since?: string; until?: string }): ArchiveRange {
   const instant = (flag: string, text: string | undefined, fallback: number) => {
     if (text === undefined) return fallback;
     const at = Date.parse(text);

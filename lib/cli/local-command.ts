@@ -30,6 +30,7 @@ import { loadRuleSet, type RuleSet } from '../rules/index.ts';
 import { type ParsedOptions, parseOptions, positiveInteger } from './args.ts';
 import { CliError, type CliIo } from './io.ts';
 import { formatSummary } from './local-summary.ts';
+import { PII_HELP, PII_OPTIONS, readPiiOptions } from './pii-options.ts';
 
 const HELP = `Usage: olp local [input] [options]
 
@@ -68,6 +69,8 @@ Options:
                            Credentials: OLP_SECRET_<SECRET NAME> (e.g. OLP_SECRET_OLP_WORKFLOWS for olp/workflows)
                            holding the secret's JSON, or --secrets-file
   --secrets-file <file>    JSON mapping secret names to their JSON fields, for --forward; never printed
+
+${PII_HELP}
 `;
 
 const CHUNK = 1000;
@@ -117,6 +120,7 @@ export const localCommand = async (args: string[], io: CliIo): Promise<number> =
       ? chooseInput(values, io, sampleCount, eventSourceName)
       : await listenInput(values, io, archiveDir);
   const signer = await readSigningKey(values['signing-key']);
+  const pii = await readPiiOptions(values);
 
   const json = values.json === true;
   const show = json
@@ -134,6 +138,7 @@ export const localCommand = async (args: string[], io: CliIo): Promise<number> =
     inputName: input.name,
     ...(eventSourceName === undefined ? {} : { eventSourceName }),
     ...(signer === undefined ? {} : { signer }),
+    ...(pii === undefined ? {} : { pii }),
     onAlert: show,
     ...(forwarder === undefined ? {} : { onMatch: (ruleId, envelope) => forwarder.submit(ruleId, envelope) }),
   });
@@ -192,6 +197,7 @@ const OPTIONS = {
   listen: { type: 'string' },
   forward: { type: 'boolean' },
   'secrets-file': { type: 'string' },
+  ...PII_OPTIONS,
 } as const;
 type Values = ParsedOptions<typeof OPTIONS>;
 

@@ -19,6 +19,8 @@ Usage:
                      [--public-key <file>]
   olp archive export (--dir <dir> | --bucket <name> [--prefix <p>]) [--since <ISO>] [--until <ISO>] [--out <file>]
                      [--no-verify]
+  olp hunt (--archive-dir <dir> | --bucket <name> [--prefix <p>]) [--rules <dir>] [--since <ISO>] [--until <ISO>]
+           [--json]
   olp auth0 stream list --domain <tenant domain> [--json]
   olp auth0 stream status --domain <tenant domain> (--id <id> | --name <name>) [--json]
   olp auth0 stream resume --domain <tenant domain> --id <id>
@@ -35,6 +37,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   stream: async () => (await import('./stream-command.ts')).streamCommand,
   audit: async () => (await import('./audit-command.ts')).auditCommand,
   archive: async () => (await import('./archive-command.ts')).archiveCommand,
+  hunt: async () => (await import('./hunt-command.ts')).huntCommand,
   auth0: async () => (await import('./auth0-command.ts')).auth0Command,
 };
 

@@ -24,6 +24,7 @@ import { CliError, type CliIo, type Command } from './io.ts';
 const USAGE = `Usage:
   olp rules test --events <file|-> [--rules <dir>] [--source <name>] [--json]
   olp rules lint [--rules <dir>] [--source <name>] [--auth0-source <name>]
+  olp rules import-sigma <file|dir> --out <dir> [--json]
 
 The alert rules are the default pack plus the YAML rule files of --rules, for Okta and (source: auth0) for Auth0.
 
@@ -39,6 +40,7 @@ lint  Validates the rules and prints each one (id, severity, title) and the Even
       the Okta rules, and the Auth0 rules when --auth0-source names where Auth0 logs come from (without it they are
       validated, not printed, as a deployment without Auth0 validates and skips them). Auth0 log type codes that
       Auth0 does not document are pointed out on stderr: a misspelt code never matches.
+import-sigma  Converts Sigma rules for Okta into rule files for --rules; see olp rules import-sigma --help.
 
 Options:
   --events F        the events to test (test only)
@@ -132,7 +134,8 @@ class RulesBySource {
       compiled = ruleErrorsAsUsage(() => compileRules(rules, from.names));
       this.bySource.set(from.key, compiled);
     }
-    return matchingRules(compiled, envelope);
+    // A stateful rule alerts on what many events add up to, never on one: its scenarios are the detector's to test.
+    return matchingRules(compiled, envelope).filter((rule) => rule.detect === undefined);
   }
 }
 
@@ -267,6 +270,7 @@ export const rulesCommand: Command = async (args, io) => {
   }
   if (subcommand === 'test') return testRules(rest, io);
   if (subcommand === 'lint') return lintRules(rest, io);
+  if (subcommand === 'import-sigma') return (await import('./import-sigma-command.ts')).importSigma(rest, io);
   const problem = subcommand === undefined ? 'missing subcommand' : `unknown subcommand "${subcommand}"`;
   throw new CliError(`${problem}; use olp rules test or olp rules lint (see --help)`, 2);
 };

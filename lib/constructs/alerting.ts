@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { ruleSummary } from '../rules/compile.ts';
 import type { CompiledAlertRule } from '../rules/types.ts';
 import { grantObjectKeys } from './archive-bucket.ts';
+import { grantPiiKey, type PiiAccess, piiEnvironment } from './pii-key.ts';
 import { QueuedConsumer } from './queued-consumer.ts';
 
 /** EventBridge's limit on the length of an input template. */
@@ -102,6 +103,11 @@ export interface AlertingProps {
   readonly quarantineBucket: s3.Bucket;
   /** The role that may redrive dead letters into the alert queue. @default - none */
   readonly redriveRoleArn?: string;
+  /**
+   * PII controls of the alerts (`oktaPii`, `auth0Pii`): each source's events are redacted before an alert is formatted;
+   * with method hash the function may read the one secret holding the HMAC key. @default - none: events as received
+   */
+  readonly pii?: PiiAccess;
 }
 
 /**
@@ -144,11 +150,13 @@ export class Alerting extends Construct {
           : { AUTH0_SOURCE_NAMES: props.auth0SourceNames.join(',') }),
         EXPECTED_ACCOUNT: stack.account,
         QUARANTINE_BUCKET_NAME: props.quarantineBucket.bucketName,
+        ...piiEnvironment(props.pii),
       },
     });
     if (props.auth0EventBus !== undefined) this.consumer.admitRulesNamedOn(props.auth0EventBus);
     props.claimsTable.grant(this.consumer.lambdaFunction, 'dynamodb:PutItem', 'dynamodb:DeleteItem');
     props.alertTopic.grantPublish(this.consumer.lambdaFunction);
+    grantPiiKey(this, this.consumer.role, props.pii);
     Validations.of(this.consumer.role).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
       reason:

@@ -62,7 +62,7 @@ export class Detection extends Construct {
     this.consumer = new QueuedConsumer(this, 'Consumer', {
       entry: props.entry,
       eventBus: props.eventBus,
-      description: "Counts the events of stateful alert rules and sends what they detect to the alert queue",
+      description: 'Counts the events of stateful alert rules and sends what they detect to the alert queue',
       timeout: Duration.seconds(30),
       batchSize: 10,
       logRetention: props.logRetention,

@@ -12,14 +12,16 @@ import {
   sourceOfEnvelope,
 } from '../../lambdas/shared/log-sources.ts';
 import type { SourcePin } from '../../lambdas/shared/okta-event.ts';
+import { type PiiSources, piiRedactions } from '../../lambdas/shared/pii.ts';
 import type { ArchiveSigner, EventStager } from '../../lambdas/shared/ports.ts';
 import { quarantine } from '../../lambdas/shared/quarantine.ts';
 import type { QueueMessage } from '../../lambdas/shared/sqs-queue-sender.ts';
 import { type EventOrigin, ORIGIN_ATTRIBUTE } from '../../lambdas/shared/staged-event.ts';
 import { windowEndOf, windowStartOf } from '../../lambdas/shared/window.ts';
 import type { OktaFeed, WatchdogDeps } from '../../lambdas/watchdog/run-watchdog.ts';
-import { compileRules, type LoadedRule, matchingRules, ruleSummary } from '../rules/index.ts';
+import { compileRules, type LoadedRule, ruleSummary } from '../rules/index.ts';
 import type { CompiledAlertRule } from '../rules/types.ts';
+import { PartnerBus } from './partner-bus.ts';
 import {
   type Lane,
   type LocalStore,
@@ -66,6 +68,8 @@ export interface LocalPipelineOptions {
   readonly eventSourceName?: string;
   /** Signs the archive's digest records (`--signing-key`); unsigned when absent. */
   readonly signer?: ArchiveSigner;
+  /** PII controls (`--okta-pii`, `--auth0-pii`, `--pii-key-file`): redacted alerts, and archives with `archive`. */
+  readonly pii?: { readonly sources: PiiSources; readonly key?: Uint8Array };
   readonly onAlert: (alert: LocalAlert) => void;
   /**
    * Called with each event an alert rule matched, as it is handed to the alert path (`olp local --forward` sends it
@@ -115,7 +119,7 @@ export class LocalPipeline {
   readonly counts: PipelineCounts;
   private watermark = Number.NEGATIVE_INFINITY;
   private readonly pin: SourcePin;
-  private readonly compiled = new Map<string, CompiledAlertRule[]>();
+  private readonly buses = new Map<string, PartnerBus<CompiledAlertRule>>();
   private readonly runId = new Date().toISOString().replaceAll(/[-:.]/g, '').slice(0, 15);
 
   private constructor(
@@ -198,7 +202,7 @@ export class LocalPipeline {
         body: record.raw,
         attributes: { line: String(record.line), ...(origin === 'backfill' ? { [ORIGIN_ATTRIBUTE]: origin } : {}) },
       });
-      for (const rule of matchingRules(this.rulesFor(record.envelope.source), record.envelope)) {
+      for (const rule of this.busFor(record.envelope.source)?.matching(record.envelope) ?? []) {
         alerts.push({ body: JSON.stringify({ rule: ruleSummary(rule), event: record.envelope }) });
         this.options.onMatch?.(rule.id, record.envelope);
       }
@@ -258,19 +262,20 @@ export class LocalPipeline {
     await this.stack.stop();
   }
 
-  private rulesFor(source: unknown): CompiledAlertRule[] {
-    if (typeof source !== 'string') return [];
+  /** The alert rules of an envelope's source, on the bus that matches them; none for an unknown or unpinned source. */
+  private busFor(source: unknown): PartnerBus<CompiledAlertRule> | undefined {
+    if (typeof source !== 'string') return undefined;
     const kind = LOG_SOURCES.find((candidate) => candidate.isSource(source));
-    if (kind === undefined) return [];
+    if (kind === undefined) return undefined;
     // --event-source-name pins the Okta source; Auth0 logs are accepted from any tenant locally.
-    if (kind === OKTA && this.pin.source !== undefined && source !== this.pin.source) return [];
-    let rules = this.compiled.get(source);
-    if (rules === undefined) {
+    if (kind === OKTA && this.pin.source !== undefined && source !== this.pin.source) return undefined;
+    let bus = this.buses.get(source);
+    if (bus === undefined) {
       // Deployed, rules are compiled for the configured sources; locally, for each source the input carries.
-      rules = compileRules(this.options.rules, { [kind.name]: source });
-      this.compiled.set(source, rules);
+      bus = new PartnerBus(compileRules(this.options.rules, { [kind.name]: source }));
+      this.buses.set(source, bus);
     }
-    return rules;
+    return bus;
   }
 
   /** The lane (ingest queue, events table, archive prefix) of an envelope's source; Okta's for anything unknown. */
@@ -373,6 +378,7 @@ export class LocalPipeline {
       quarantine: this.stack.archive,
       pin: this.pin,
       now: Date.now,
+      redact: piiRedactions(this.options.pii?.sources ?? {}, this.options.pii?.key, 'alerts'),
       onReport: (report) => {
         if (report.kind === 'failed') reasons.set(report.messageId, report.reason);
       },
@@ -408,7 +414,8 @@ export class LocalPipeline {
       source: lane.source,
       ...(this.options.signer === undefined ? {} : { signer: this.options.signer }),
     };
-    const report = await runSequencer(deps, this.settings, now);
+    const redact = piiRedactions(this.options.pii?.sources ?? {}, this.options.pii?.key, 'archive')[lane.source.name];
+    const report = await runSequencer({ ...deps, ...(redact === undefined ? {} : { redact }) }, this.settings, now);
     for (const window of report.sealed) {
       if (window.kind === 'main') this.counts.windowsSealed++;
       else this.counts.lateSupplements++;

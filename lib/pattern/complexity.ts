@@ -38,20 +38,18 @@ type Token = number; // a byte, or ANY_BYTE for a wildcard
 
 const encoder = new TextEncoder();
 
+/** A wildcard text as the bytes the rule engine matches, `*` becoming ANY_BYTE and escapes resolved. */
 function tokenize(text: string, quoted: boolean): Token[] {
   const tokens: Token[] = quoted ? [QUOTE] : [];
-  for (let index = 0; index < text.length; index += 1) {
-    const char = text[index] ?? '';
-    if (char === '*') {
-      tokens.push(ANY_BYTE);
+  let escaped = false;
+  for (const char of text) {
+    if (!escaped && char === '\\') {
+      escaped = true;
       continue;
     }
-    const literal = char === '\\' ? (text[index + 1] ?? '') : char;
-    if (char === '\\') index += 1;
-    const codePoint = literal.codePointAt(0) ?? 0;
-    const whole = codePoint > 0xffff ? String.fromCodePoint(codePoint) : literal;
-    if (whole.length === 2) index += 1;
-    tokens.push(...encoder.encode(whole));
+    if (!escaped && char === '*') tokens.push(ANY_BYTE);
+    else tokens.push(...encoder.encode(char));
+    escaped = false;
   }
   if (quoted) tokens.push(QUOTE);
   return tokens;

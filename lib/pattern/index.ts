@@ -3,6 +3,7 @@ import { InvalidEventPatternError } from './errors.ts';
 import { matchCompiled } from './match.ts';
 
 export { DEFAULT_MAX_PATTERN_SIZE, MAX_OR_COMBINATIONS, type PatternOptions } from './compile.ts';
+export { WILDCARD_COMPLEXITY_LIMIT } from './complexity.ts';
 export { InvalidEventPatternError } from './errors.ts';
 
 /** Throws {@link InvalidEventPatternError} unless EventBridge would accept `pattern` as an event pattern. */

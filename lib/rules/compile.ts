@@ -185,19 +185,32 @@ export const ruleSummary = (rule: AlertRuleSummary): AlertRuleSummary => ({
 /** The pattern of a count's or step's `when`, over the whole event, as the rule's own match would place it. */
 function whenPattern(
   rule: AlertRule,
-  when: { readonly eventType?: readonly string[] | undefined; readonly where?: Record<string, unknown> | undefined } | undefined,
+  when:
+    | { readonly eventType?: readonly string[] | undefined; readonly where?: Record<string, unknown> | undefined }
+    | undefined,
   at: string,
 ): Record<string, unknown> | null {
   if (when === undefined) return null;
   const { where = {} } = when;
   const pattern =
     rule.source === 'auth0'
-      ? { detail: { data: { ...where, ...(when.eventType === undefined ? {} : { type: when.eventType.map(auth0TypeMatcher) }) } } }
-      : { detail: { ...where, ...(when.eventType === undefined ? {} : { eventType: when.eventType.map(eventTypeMatcher) }) } };
+      ? {
+          detail: {
+            data: { ...where, ...(when.eventType === undefined ? {} : { type: when.eventType.map(auth0TypeMatcher) }) },
+          },
+        }
+      : {
+          detail: {
+            ...where,
+            ...(when.eventType === undefined ? {} : { eventType: when.eventType.map(eventTypeMatcher) }),
+          },
+        };
   try {
     validatePattern(pattern);
   } catch (error) {
-    throw new RuleCompileError(rule.id, `${at}.when is not a valid event pattern: ${describe(error)}`, { cause: error });
+    throw new RuleCompileError(rule.id, `${at}.when is not a valid event pattern: ${describe(error)}`, {
+      cause: error,
+    });
   }
   return pattern;
 }
@@ -266,10 +279,53 @@ export function compileRules(
 
 const matchers = new WeakMap<CompiledAlertRule, (event: unknown) => boolean>();
 
+/** The fields every rule names with a list of strings and prefixes: where a rule can be told "no" at a glance. */
+const GATED_PATHS = [['source'], ['detail-type'], ['detail', 'eventType'], ['detail', 'data', 'type']] as const;
+
+const memberOf = (value: unknown, path: readonly string[]): unknown => {
+  let current = value;
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null || Array.isArray(current)) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+};
+
+/**
+ * A quick "cannot match" for a rule: where its pattern lists only strings and prefixes for a field, an event whose
+ * field is a plain string that none of them takes cannot match, whatever else the pattern says (the pattern is an AND
+ * of its fields; `$or` branches sit beside them). Any other shape of value (absent, an array, a number) goes to the
+ * full matcher, so the gate never decides what the engine would decide differently. Most rules are told "no" by
+ * their event types: the engine then reads no event for them.
+ */
+function gateOf(pattern: Record<string, unknown>): (event: unknown) => boolean {
+  const checks: Array<{ path: readonly string[]; takes: (value: string) => boolean }> = [];
+  for (const path of GATED_PATHS) {
+    const listed = memberOf(pattern, path);
+    if (!Array.isArray(listed)) continue;
+    const exact = new Set<string>();
+    const prefixes: string[] = [];
+    const simple = listed.every((entry) => {
+      if (typeof entry === 'string') return exact.add(entry) !== undefined;
+      const prefix = memberOf(entry, ['prefix']);
+      if (typeof prefix === 'string' && Object.keys(entry as object).length === 1) return prefixes.push(prefix) > 0;
+      return false;
+    });
+    if (simple) checks.push({ path, takes: (value) => exact.has(value) || prefixes.some((p) => value.startsWith(p)) });
+  }
+  return (event) =>
+    checks.every(({ path, takes }) => {
+      const value = memberOf(event, path);
+      return typeof value !== 'string' || takes(value);
+    });
+}
+
 const matcherOf = (rule: CompiledAlertRule): ((event: unknown) => boolean) => {
   let matcher = matchers.get(rule);
   if (matcher === undefined) {
-    matcher = compilePattern(rule.pattern);
+    const gate = gateOf(rule.pattern);
+    const full = compilePattern(rule.pattern);
+    matcher = (event) => gate(event) && full(event);
     matchers.set(rule, matcher);
   }
   return matcher;

@@ -118,24 +118,41 @@ export function checkKindFields(rule: StatefulRuleFields, ctx: z.RefinementCtx):
   if (rule.kind === undefined) {
     for (const key of STATEFUL_KEYS) {
       if (rule[key] !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [key], message: 'is for stateful rules: set kind (threshold, distinct, sequence)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'is for stateful rules: set kind (threshold, distinct, sequence)',
+        });
       }
     }
     return;
   }
   const { required, allowed } = FIELDS_OF_KIND[rule.kind];
   for (const key of required) {
-    if (rule[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required for kind ${rule.kind}` });
+    if (rule[key] === undefined)
+      ctx.addIssue({ code: 'custom', path: [key], message: `is required for kind ${rule.kind}` });
   }
   for (const key of STATEFUL_KEYS) {
-    if (rule[key] !== undefined && !(required as readonly string[]).includes(key) && !(allowed as readonly string[]).includes(key)) {
+    if (
+      rule[key] !== undefined &&
+      !(required as readonly string[]).includes(key) &&
+      !(allowed as readonly string[]).includes(key)
+    ) {
       ctx.addIssue({ code: 'custom', path: [key], message: `is not a field of kind ${rule.kind}` });
     }
   }
   if (rule.kind === 'threshold' && (rule.atLeast === undefined) === (rule.anyOf === undefined)) {
-    ctx.addIssue({ code: 'custom', path: ['atLeast'], message: 'kind threshold needs either atLeast or anyOf (one of them)' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['atLeast'],
+      message: 'kind threshold needs either atLeast or anyOf (one of them)',
+    });
   }
   if (rule.kind === 'distinct' && rule.distinct !== undefined && rule.distinct === rule.groupBy) {
-    ctx.addIssue({ code: 'custom', path: ['distinct'], message: 'must differ from groupBy: one group has one value of it' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['distinct'],
+      message: 'must differ from groupBy: one group has one value of it',
+    });
   }
 }

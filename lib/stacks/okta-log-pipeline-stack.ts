@@ -8,13 +8,14 @@ import { Construct } from 'constructs';
 import { AUTH0, AUTH0_HTTP_SOURCE, type LogSource, OKTA } from '../../lambdas/shared/log-sources.ts';
 import type { PipelineConfig } from '../config.ts';
 import { Alerting } from '../constructs/alerting.ts';
-import { Detection } from '../constructs/detection.ts';
 import { grantObjectKeys } from '../constructs/archive-bucket.ts';
 import { ArchiveSigningKey } from '../constructs/archive-signing-key.ts';
 import { Auth0HttpSink } from '../constructs/auth0-http-sink.ts';
-import { FeedWatchdog } from '../constructs/feed-watchdog.ts';
+import { Detection } from '../constructs/detection.ts';
+import { Auth0FeedWatchdog, FeedWatchdog } from '../constructs/feed-watchdog.ts';
 import { Forwarding } from '../constructs/forwarding.ts';
 import { PartnerEventBus } from '../constructs/partner-event-bus.ts';
+import { grantPiiKey, type PiiAccess, piiAccess, piiEnvironment } from '../constructs/pii-key.ts';
 import { PipelineAlarms } from '../constructs/pipeline-alarms.ts';
 import { PipelineTable } from '../constructs/pipeline-table.ts';
 import { QueuedConsumer } from '../constructs/queued-consumer.ts';
@@ -93,7 +94,15 @@ interface SourcePipelineProps {
   readonly eventsCalled: string;
   /** Signs the digest records the source's sequencer appends to its archive's integrity chain. */
   readonly signingKey: ArchiveSigningKey;
+  /** PII redaction of the archived lines (the source's PII settings with `archive: true`). @default - none */
+  readonly archivePii?: PiiAccess;
 }
+
+/** The PII settings configured for each source (`oktaPii`, `auth0Pii`). */
+const piiSourcesOf = (config: PipelineConfig) => ({
+  ...(config.oktaPii === undefined ? {} : { okta: config.oktaPii }),
+  ...(config.auth0Pii === undefined ? {} : { auth0: config.auth0Pii }),
+});
 
 /** The staging settings every function of a source reads, over that source's events table. */
 const stagingEnvironment = (config: PipelineConfig, eventsTable: dynamodb.ITable, archiveBucket: s3.IBucket) => ({
@@ -166,8 +175,10 @@ function sourcePipeline(scope: Construct, props: SourcePipelineProps): SourcePip
       ...extra,
       SEAL_GUARD_SECONDS: String(SEAL_GUARD.toSeconds()),
       ARCHIVE_SIGNING_KEY_ID: props.signingKey.key.keyArn,
+      ...piiEnvironment(props.archivePii),
     },
   });
+  grantPiiKey(sequencer, sequencer.role, props.archivePii);
   eventsTable.grant(
     sequencer.lambdaFunction,
     'dynamodb:Query',
@@ -246,6 +257,8 @@ export class OktaLogPipelineStack extends Stack {
   public readonly archiveSigningKey: ArchiveSigningKey;
   /** Deployed when `auth0EventSourceName` or `auth0HttpSink` is configured. */
   public readonly auth0?: Auth0Source;
+  /** The feed watchdog's Auth0 check; deployed with the Auth0 source when `auth0Domain` and `auth0SecretName` are set. */
+  public readonly auth0Watchdog?: Auth0FeedWatchdog;
   /** Deployed when an alert rule forwards to a destination. */
   public readonly forwarding?: Forwarding;
 
@@ -265,6 +278,7 @@ export class OktaLogPipelineStack extends Stack {
     this.archiveSigningKey = new ArchiveSigningKey(this, 'ArchiveSigningKey');
 
     const compute = new Construct(this, 'Compute');
+    const pii = piiSourcesOf(config);
     this.partnerBus = new PartnerEventBus(compute, 'PartnerBus', { eventSourceName: config.eventSourceName });
 
     const oktaPipeline = sourcePipeline(compute, {
@@ -276,6 +290,7 @@ export class OktaLogPipelineStack extends Stack {
       eventSourceNames: [config.eventSourceName],
       eventsCalled: 'Okta System Log events',
       signingKey: this.archiveSigningKey,
+      archivePii: piiAccess(pii, config.piiHashSecretName, 'okta'),
     });
     this.ingest = oktaPipeline.ingest;
     this.sequencer = oktaPipeline.sequencer;
@@ -312,6 +327,7 @@ export class OktaLogPipelineStack extends Stack {
       eventSourceName: config.eventSourceName,
       quarantineBucket: archiveBucket,
       redriveRoleArn: config.redriveRoleArn,
+      pii: piiAccess(pii, config.piiHashSecretName, 'alerts'),
     });
 
     this.detection = new Detection(compute, 'Detection', {
@@ -362,6 +378,9 @@ export class OktaLogPipelineStack extends Stack {
       this.auth0 = this.auth0Source(compute, props, auth0Bus, auth0SourceNames);
     }
     const auth0 = this.auth0;
+    if (auth0 !== undefined && config.auth0Domain !== undefined && config.auth0SecretName !== undefined) {
+      this.auth0Watchdog = this.auth0FeedWatchdog(compute, props, auth0, auth0BusRules);
+    }
 
     if (props.forwarding !== undefined && props.forwarding.routes.size > 0) {
       this.forwarding = new Forwarding(compute, 'Forwarding', {
@@ -437,6 +456,55 @@ export class OktaLogPipelineStack extends Stack {
   }
 
   /**
+   * The feed watchdog's Auth0 check. It watches the stream that feeds the deployment: the EventBridge stream of the
+   * Auth0 bus's partner event source when there is one, else the HTTP stream posting to the HTTP sink's URL; refilled
+   * logs arrive in the envelope that stream's logs have here, matched against the rules compiled for it.
+   */
+  private auth0FeedWatchdog(
+    compute: Construct,
+    props: OktaLogPipelineStackProps,
+    auth0: Auth0Source,
+    busRules: readonly CompiledAlertRule[],
+  ): Auth0FeedWatchdog {
+    const { config } = props;
+    const eventSourceName = config.auth0EventSourceName;
+    const sinkUrl = auth0.httpSink?.functionUrl.url;
+    if (config.auth0Domain === undefined || config.auth0SecretName === undefined) {
+      throw new Error('the Auth0 watchdog needs auth0Domain and auth0SecretName in the config');
+    }
+    if (eventSourceName === undefined && sinkUrl === undefined) {
+      throw new Error('the Auth0 watchdog needs the Auth0 source: auth0EventSourceName or auth0HttpSink');
+    }
+    const { ARCHIVE_BUCKET_NAME: _unused, ...staging } = stagingEnvironment(
+      config,
+      auth0.eventsTable.table,
+      this.stateful.archive.bucket,
+    );
+    return new Auth0FeedWatchdog(compute, 'Auth0Watchdog', {
+      entry: fileURLToPath(new URL('../../lambdas/watchdog/auth0-handler.ts', import.meta.url)),
+      domain: config.auth0Domain,
+      secretName: config.auth0SecretName,
+      autoReactivate: config.autoReactivate,
+      schedule: Duration.minutes(config.watchdogMinutes),
+      stream: eventSourceName !== undefined ? { eventSourceName } : { httpEndpoint: sinkUrl ?? '' },
+      staging,
+      allowedLateness: Duration.seconds(config.allowedLatenessSeconds),
+      eventsTable: auth0.eventsTable.table,
+      claimsTable: this.stateful.alertClaimsTable.table,
+      alertDedupeRetentionDays: config.alertDedupeRetentionDays,
+      alertTopic: this.stateful.alertTopic.topic,
+      ingest: auth0.ingest,
+      alert: this.alerting.consumer,
+      alertRules:
+        eventSourceName !== undefined
+          ? busRules
+          : (props.auth0HttpSinkRules ?? []).filter((rule) => rule.source === 'auth0'),
+      alarmTopic: this.stateful.operationsTopic.topic,
+      logRetention: config.logRetentionDays,
+    });
+  }
+
+  /**
    * The Auth0 source: its own events table, ingest, sequencer and rescue (built as Okta's, with LOG_SOURCE=auth0 and
    * the `auth0/` prefix of the archive), fed by the Auth0 partner bus and/or the HTTP sink.
    */
@@ -464,6 +532,7 @@ export class OktaLogPipelineStack extends Stack {
       environment: { LOG_SOURCE: AUTH0.name },
       eventsCalled: 'Auth0 logs',
       signingKey: this.archiveSigningKey,
+      archivePii: piiAccess(piiSourcesOf(config), config.piiHashSecretName, 'auth0'),
     });
     let httpSink: Auth0HttpSink | undefined;
     if (config.auth0HttpSink) {

@@ -23,7 +23,7 @@ import {
   type Auth0WatchdogReport,
   type Auth0WatchdogSettings,
   runAuth0Watchdog,
-} from '../../lib/../lambdas/watchdog/run-auth0-watchdog.ts';
+} from '../../lambdas/watchdog/run-auth0-watchdog.ts';
 import { Auth0Client } from '../../lib/auth0/auth0-client.ts';
 import { createKeyTable } from '../../lib/local/stand-ins.ts';
 import { compileRules, loadRules } from '../../lib/rules/index.ts';
@@ -177,6 +177,7 @@ const startStory = async (
   const events = new DynamoEventStore(dynamo.client, 'events-auth0');
   const quarantine = memoryArchive();
   const envelope = options.envelope ?? ENVELOPE;
+  const selector = options.selector ?? { eventSourceName: SOURCE };
   const ingest = (raw: string, origin: 'stream' | 'backfill') =>
     ingestEnvelope(
       raw,
@@ -232,7 +233,7 @@ const startStory = async (
     watchdog(overrides: Partial<Auth0WatchdogSettings> = {}) {
       return runAuth0Watchdog(
         {
-          feed: auth0Feed(client, options.selector ?? { eventSourceName: SOURCE }),
+          feed: auth0Feed(client, selector),
           state: new DynamoStateItem(dynamo.client, 'events-auth0', Auth0WatchdogState),
           staged: events,
           ingestQueue: sqsQueueSender(messaging.sqs, ingestUrl),
@@ -251,7 +252,7 @@ const startStory = async (
         {
           staging: STAGING,
           envelope,
-          wanted: envelope.source,
+          wanted: 'eventSourceName' in selector ? selector.eventSourceName : selector.httpEndpoint,
           checkDelayMs: 7 * MINUTE,
           maxCheckAgeMs: 6 * 24 * 60 * MINUTE,
           autoReactivate: true,
@@ -278,16 +279,15 @@ const startStory = async (
       });
     },
     async published() {
+      // An SNS notification whose Message is the JSON message structure; SQS subscribers read its `sqs` text.
       return (await receiveAll(messaging, subscriberUrl)).map((message) => {
-        const body = JSON.parse(message.body) as { Message?: string; ruleId?: string };
-        const alert = (body.Message === undefined ? body : JSON.parse(body.Message)) as { ruleId: string };
-        return alert.ruleId;
+        const notification = JSON.parse(message.body) as { Message: string };
+        const structure = JSON.parse(notification.Message) as { sqs: string };
+        return (JSON.parse(structure.sqs) as { ruleId: string }).ruleId;
       });
     },
     async staged(logs: readonly FakeAuth0Log[]) {
-      const keys = logs.map((log) =>
-        stagedKeyOf({ uuid: log.log_id, published: String(log.data.date) }, log, STAGING),
-      );
+      const keys = logs.map((log) => stagedKeyOf({ uuid: log.log_id, published: String(log.data.date) }, log, STAGING));
       const found = new Set((await events.getStaged(keys)).map((item) => `${item.pk}|${item.sk}`));
       return keys.map((key) => found.has(`${key.pk}|${key.sk}`));
     },
@@ -295,7 +295,9 @@ const startStory = async (
 };
 
 const ids = (logs: readonly FakeAuth0Log[]) => logs.map((log) => log.log_id);
-const patches = (auth0: FakeAuth0) => auth0.requests.filter((request) => request.method === 'PATCH');
+/** The PATCH requests Auth0 carried out (a 429 is not one). */
+const patches = (auth0: FakeAuth0) =>
+  auth0.requests.filter((request) => request.method === 'PATCH' && request.status === 200);
 
 describe('the feed watchdog on the Auth0 log stream', () => {
   it('alerts once when Auth0 suspends the stream, resumes it, refills exactly the missing logs; a rerun does nothing', async () => {
@@ -338,15 +340,13 @@ describe('the feed watchdog on the Auth0 log stream', () => {
     expect(story.auth0.streams[0]?.status).toBe('active');
     expect(patches(story.auth0)).toHaveLength(1);
     expect(patches(story.auth0)[0]?.body).toEqual({ status: 'active' });
-    // Exactly the missing logs, in Auth0's order, as backfill; the account block to the alert queue.
+    // Exactly the missing logs, as backfill; the account block to the alert queue.
     expect(run.checked).toBe(delivered.length + missing.length);
     expect(run.backfilled).toBe(missing.length);
     const refilled = await story.ingestRefilled();
-    expect(refilled.map((r) => r.logId)).toEqual(ids(missing));
+    expect(refilled.map((r) => r.logId).sort()).toEqual(ids(missing).sort());
     expect(refilled.every((r) => r.origin === 'backfill')).toBe(true);
-    expect(await story.alertQueue()).toEqual([
-      { ruleId: 'auth0-account-blocked', logId: whileSuspended[15]?.log_id },
-    ]);
+    expect(await story.alertQueue()).toEqual([{ ruleId: 'auth0-account-blocked', logId: whileSuspended[15]?.log_id }]);
     expect(await story.published()).toEqual([
       'olp-watchdog-auth0-log-stream-down',
       'olp-watchdog-auth0-log-stream-resumed',
@@ -376,23 +376,25 @@ describe('the feed watchdog on the Auth0 log stream', () => {
     const story = await startStory();
     story.auth0.setStatus('lst_0000000000000001', 'paused');
     const logged = await story.logLogs(6, MINUTE);
+    story.clock.now += 3 * MINUTE;
 
-    // Act: the newest logs are younger than the check delay.
+    // Act: the two oldest logs are 8 and 7 minutes old, the others younger than the check delay.
     const first = await story.watchdog({ autoReactivate: false });
 
-    // Assert: it starts after the oldest log old enough to check, and refills none of the young ones yet.
+    // Assert: it starts after the oldest log old enough to check, refills the other, and none of the young ones.
     expect(first.started).toEqual({ after: logged[0]?.log_id, staged: false });
-    expect(first).toMatchObject({ status: 'paused', backfilled: 0, resumed: false });
+    expect(first).toMatchObject({ status: 'paused', backfilled: 1, checked: 1, resumed: false });
     expect(first.alerts).toEqual(['olp-watchdog-auth0-log-stream-down']);
     expect(story.auth0.streams[0]?.status).toBe('paused');
+    expect((await story.ingestRefilled()).map((r) => r.logId)).toEqual(ids(logged.slice(1, 2)));
 
     // Act: later, every log is old enough.
     story.clock.now += 10 * MINUTE;
     const second = await story.watchdog({ autoReactivate: false });
 
     // Assert: the rest refilled; the episode not alerted again.
-    expect(second).toMatchObject({ backfilled: 5, alerts: [] });
-    expect((await story.ingestRefilled()).map((r) => r.logId)).toEqual(ids(logged.slice(1)));
+    expect(second).toMatchObject({ backfilled: 4, alerts: [] });
+    expect((await story.ingestRefilled()).map((r) => r.logId)).toEqual(ids(logged.slice(2)));
     expect(await story.published()).toEqual(['olp-watchdog-auth0-log-stream-down']);
   }, 60_000);
 
@@ -433,7 +435,9 @@ describe('the feed watchdog on the Auth0 log stream', () => {
     // Act
     const missing = await story.watchdog();
     const still = await story.watchdog();
-    story.auth0.streams[0]?.sink && Object.assign(story.auth0.streams[0].sink, { httpEndpoint: sinkUrl.slice(0, -1) });
+    const stream = story.auth0.streams[0];
+    if (stream === undefined) throw new Error('the fake lost its stream');
+    stream.sink.httpEndpoint = sinkUrl.slice(0, -1);
     const found = await story.watchdog();
 
     // Assert: one alert for the missing stream; the one to the sink's URL (less its trailing slash) is found.
@@ -442,8 +446,22 @@ describe('the feed watchdog on the Auth0 log stream', () => {
     expect(found).toMatchObject({ status: 'active', alerts: [] });
     expect(await story.published()).toEqual(['olp-watchdog-auth0-log-stream-missing']);
     // The logs the missing stream never delivered were refilled in the HTTP sink's envelope.
-    const refilled = await story.ingestRefilled();
-    expect(refilled).toHaveLength(1);
-    expect(story.inbox).toEqual([]);
+    // None of the logs was staged: the first run started after the oldest and refilled the other.
+    expect((await story.ingestRefilled()).map((r) => r.logId)).toEqual(ids(story.auth0.logs.slice(1)));
+  }, 60_000);
+
+  it('leaves the run to the next one when Auth0 keeps answering 429, changing nothing', async () => {
+    const story = await startStory({ rateLimitEvery: 1 });
+    await story.logLogs(2, MINUTE);
+    story.auth0.setStatus('lst_0000000000000001', 'suspended');
+    story.clock.now += 10 * MINUTE;
+
+    const run = await story.watchdog();
+
+    expect(run).toMatchObject({ status: 'unknown', rateLimited: true, alerts: [], resumed: false, checked: 0 });
+    expect(run.gapCheckSkipped).toMatch(/rate-limited/);
+    expect(story.rateLimitWaits).toBeGreaterThan(0);
+    expect(await story.published()).toEqual([]);
+    expect(story.auth0.streams[0]?.status).toBe('suspended');
   }, 60_000);
 });

@@ -111,7 +111,10 @@ describe('the Auth0 stream episode', () => {
     expect(run.resumes).toHaveLength(72);
     expect(run.resumes.every((at, i) => at === T0 + i * HOUR)).toBe(true);
     expect(run.published.map((p) => p.alert)).toEqual(['down', 'alert-resume-failed']);
-    expect(run.state.episode).toMatchObject({ status: 'paused', resumeFailed: 'HTTP 403 Forbidden (insufficient_scope)' });
+    expect(run.state.episode).toMatchObject({
+      status: 'paused',
+      resumeFailed: 'HTTP 403 Forbidden (insufficient_scope)',
+    });
     expect(run.state.totals).toMatchObject({ episodes: 1, resumes: 0 });
   });
 
@@ -168,7 +171,10 @@ describe('the Auth0 stream episode', () => {
   });
 
   it('still owes the alert of an episode whose alert was not raised, even while the stream cannot be read', () => {
-    const opened = observeAuth0Stream(initialAuth0State(), paused, T0, { autoReactivate: false, resumeBackoffMs: HOUR });
+    const opened = observeAuth0Stream(initialAuth0State(), paused, T0, {
+      autoReactivate: false,
+      resumeBackoffMs: HOUR,
+    });
     // The run failed to publish: the state says not alerted.
     const unknown = observeAuth0Stream(opened.state, { status: 'unknown', reason: '429' }, T0 + RUN_EVERY, {
       autoReactivate: false,

@@ -109,7 +109,10 @@ class Parser {
       return { kind: 'of', quantifier: lower === 'all' ? 'all' : 'one', target };
     }
     if (KEYWORDS.has(lower)) {
-      throw new SigmaRuleError(FIELD, `unexpected "${token}" at token ${this.position} where a search identifier was expected`);
+      throw new SigmaRuleError(
+        FIELD,
+        `unexpected "${token}" at token ${this.position} where a search identifier was expected`,
+      );
     }
     return { kind: 'identifier', name: token };
   }

@@ -77,10 +77,15 @@ const SigmaRuleShape = z.looseObject({
 });
 type SigmaRuleShape = z.infer<typeof SigmaRuleShape>;
 
+const DEEP = 'nests too deeply to read';
+
 /** The one YAML document of a Sigma rule file, as plain data. */
 function documentOf(source: string): unknown {
   if (source.length > MAX_SIGMA_FILE_CHARS) {
-    throw new SigmaRuleError('(file)', `is ${source.length} characters; a Sigma rule is at most ${MAX_SIGMA_FILE_CHARS}`);
+    throw new SigmaRuleError(
+      '(file)',
+      `is ${source.length} characters; a Sigma rule is at most ${MAX_SIGMA_FILE_CHARS}`,
+    );
   }
   try {
     const documents = parseAllDocuments(source, { uniqueKeys: true, prettyErrors: true });
@@ -95,12 +100,12 @@ function documentOf(source: string): unknown {
     if (error !== undefined) {
       // The first line says what and where ("... at line 3, column 1"); the rest draws the spot.
       const [summary = error.message] = error.message.split('\n');
-      throw new SigmaRuleError('(yaml)', summary.replace(/:$/, ''));
+      throw new SigmaRuleError('(yaml)', summary.replace(/:$/, '').replace(/^Maximum call stack size exceeded/, DEEP));
     }
     return document?.toJS({ maxAliasCount: 100 });
   } catch (error) {
     if (error instanceof SigmaRuleError || error instanceof SigmaInexpressibleError) throw error;
-    if (error instanceof RangeError) throw new SigmaRuleError('(yaml)', 'nests too deeply to read');
+    if (error instanceof RangeError) throw new SigmaRuleError('(yaml)', DEEP);
     throw new SigmaRuleError('(yaml)', error instanceof Error ? error.message : String(error));
   }
 }
@@ -143,7 +148,7 @@ function runbookOf(rule: SigmaRuleShape, notes: readonly string[], otherReferenc
       ? '2. The Sigma rule lists no known false positives.'
       : '2. Check it against the false positives the Sigma rule lists:',
     ...falsePositives.map((item) => `   - ${item}`),
-    '3. If none explains it, confirm with the actor through a channel other than Okta, and review the actor\'s recent',
+    "3. If none explains it, confirm with the actor through a channel other than Okta, and review the actor's recent",
     '   System Log activity.',
   ];
   if (notes.length > 0) {
@@ -174,7 +179,10 @@ function draftOf(rule: SigmaRuleShape): { draft: SigmaRuleDraft; notes: string[]
     ),
     ...(author === '' ? {} : { author }),
     ...(references.some(isUrl) ? { references: references.filter(isUrl) } : {}),
-    sigma: { ...(rule.id === undefined ? {} : { id: rule.id }), ...(rule.level === undefined ? {} : { level: rule.level }) },
+    sigma: {
+      ...(rule.id === undefined ? {} : { id: rule.id }),
+      ...(rule.level === undefined ? {} : { level: rule.level }),
+    },
     match,
   };
   return { draft, notes: noteList };
@@ -197,7 +205,8 @@ export function convertSigmaRule(source: string): SigmaConversion {
   let identity: { sigmaId: string | undefined; title: string | undefined } = { sigmaId: undefined, title: undefined };
   try {
     const document = documentOf(source);
-    if (!isPlainObject(document)) throw new SigmaRuleError('(rule)', 'must be a map with title, logsource and detection');
+    if (!isPlainObject(document))
+      throw new SigmaRuleError('(rule)', 'must be a map with title, logsource and detection');
     const sigmaId = typeof document.id === 'string' ? document.id : undefined;
     identity = { sigmaId, title: typeof document.title === 'string' ? document.title : undefined };
     if (document.correlation !== undefined) {

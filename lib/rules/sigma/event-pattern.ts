@@ -38,11 +38,7 @@ function matcherKey(matcher: Matcher): string {
   switch (matcher.kind) {
     case 'text':
       // Text without letters reads the same in either mode.
-      return JSON.stringify([
-        'text',
-        matcher.glob,
-        matcher.glob.some(hasCase) ? matcher.mode : 'exact',
-      ]);
+      return JSON.stringify(['text', matcher.glob, matcher.glob.some(hasCase) ? matcher.mode : 'exact']);
     case 'literal':
       return JSON.stringify(['literal', matcher.value]);
     case 'cidr':
@@ -247,7 +243,8 @@ function intersectTexts(
   const b = kind === 'suffix' ? (right[1] ?? '') : (right[kind === 'contains' ? 1 : 0] ?? '');
   if (kind === 'contains') return containsAll([a, b], mode);
   const [fa, fb] = [fold(a, mode), fold(b, mode)];
-  const within = kind === 'prefix' ? (x: string, y: string) => x.startsWith(y) : (x: string, y: string) => x.endsWith(y);
+  const within =
+    kind === 'prefix' ? (x: string, y: string) => x.startsWith(y) : (x: string, y: string) => x.endsWith(y);
   if (within(fa, fb)) return [left];
   if (within(fb, fa)) return [right];
   return NEVER;
@@ -319,10 +316,7 @@ const escapeWildcard = (piece: string): string => piece.replaceAll('\\', '\\\\')
 const wildcardOf = (glob: readonly string[]): string => glob.map(escapeWildcard).join('*');
 
 function caseNote(path: string, notes: Notes): void {
-  notes.add(
-    `${path}: matched case-sensitively, where Sigma ignores case: EventBridge has no case-insensitive form of ` +
-      'wildcard, nor of anything-but prefix, suffix or wildcard',
-  );
+  notes.add(`${path}: compared case-sensitively (Sigma ignores case; this EventBridge matcher cannot)`);
 }
 
 /** The EventBridge form of one positive matcher. */
@@ -541,8 +535,8 @@ function eventTypesOf(alternatives: readonly Alternative[], notes: Notes): strin
   if (conditions.some((condition) => condition === undefined || condition.negated)) {
     throw new SigmaInexpressibleError(
       conditions.every((condition) => condition === undefined)
-        ? 'the rule does not name the event types it is about (eventType); an olp rule for Okta lists them, and ' +
-            'EventBridge needs them to pick events cheaply'
+        ? 'the rule names no event type (eventType), and an olp Okta rule must list its event types in ' +
+            'match.eventType: add the event types to the Sigma selection'
         : 'some alternative of the condition does not name its event types (eventType), or only excludes some',
     );
   }

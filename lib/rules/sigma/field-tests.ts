@@ -71,7 +71,7 @@ const UNSUPPORTED_MODIFIERS: Readonly<Record<string, string>> = {
 };
 
 /** At most this many values in one `contains|all`: its EventBridge form lists every order the values can take. */
-export const MAX_CONTAINS_ALL_VALUES = 4;
+export const MAX_CONTAINS_ALL_VALUES = 3;
 
 type SigmaScalar = string | number | boolean | null;
 
@@ -185,7 +185,7 @@ function numberOf(value: SigmaScalar): number | undefined {
 }
 
 /** Every way of laying the needles out in one string: in each order, next to each other, apart, or overlapping. */
-function containsAll(needles: readonly string[], mode: TextMode): (readonly string[])[] {
+export function containsAll(needles: readonly string[], mode: TextMode): (readonly string[])[] {
   const fold = (text: string): string => (mode === 'exact' ? text : text.toLowerCase());
   // A needle inside another is found wherever the other is.
   const kept = needles.filter(
@@ -368,7 +368,10 @@ export function fieldTestsOf(key: string, raw: unknown, where: string, notes: No
   const values = valuesOf(raw, where);
   const negated = parsed.modifiers.includes('neq');
   if (!parsed.modifiers.includes('all') || values.length === 1) {
-    return { tests: [{ field: parsed.field, matchers: withAbsence(matchersOf(parsed, values, where, notes)) }], negated };
+    return {
+      tests: [{ field: parsed.field, matchers: withAbsence(matchersOf(parsed, values, where, notes)) }],
+      negated,
+    };
   }
   if (negated) throw new SigmaRuleError(where, 'neq and all cannot be combined');
   const position = parsed.modifiers.includes('contains');

@@ -126,7 +126,10 @@ export function systemLogField(name: string): SystemLogField {
     }
   }
   const parentOf = (path: string): boolean => path.toLowerCase().startsWith(`${lower}.`);
-  if (Object.keys(LEAVES).some(parentOf) || OPEN_OBJECTS.some((open) => parentOf(open) || open.toLowerCase() === lower)) {
+  if (
+    Object.keys(LEAVES).some(parentOf) ||
+    OPEN_OBJECTS.some((open) => parentOf(open) || open.toLowerCase() === lower)
+  ) {
     throw new SigmaInexpressibleError(`field ${name} is an object in the System Log; name one of its fields`);
   }
   return unknownField(name);

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
+import { z } from 'zod';
 import { escapeForTerminal } from '../../../lambdas/shared/escape-text.ts';
 import { OKTA_SOURCE_PREFIX } from '../../../lambdas/shared/okta-event.ts';
 import { compileRule } from '../compile.ts';
 import { RuleCompileError, RuleValidationError } from '../errors.ts';
 import { parseRules } from '../load.ts';
+import { OktaAlertRule } from '../schema.ts';
 import { convertSigmaRule, type SigmaRuleDraft } from './convert.ts';
 
 /** One Sigma rule file to import: its text, and the name to show for it (a path relative to what was imported). */
@@ -70,8 +72,8 @@ function suffixOf(sigmaId: string | undefined, text: string): string {
     : createHash('sha256').update(text).digest('hex').slice(0, SUFFIX_CHARS);
 }
 
-function yamlOf(id: string, draft: SigmaRuleDraft, file: string): string {
-  const rule = {
+function ruleOf(id: string, draft: SigmaRuleDraft): Record<string, unknown> {
+  return {
     id,
     title: draft.title,
     severity: draft.severity,
@@ -82,21 +84,32 @@ function yamlOf(id: string, draft: SigmaRuleDraft, file: string): string {
     sigma: draft.sigma,
     match: draft.match,
   };
+}
+
+function yamlOf(rule: Record<string, unknown>, file: string): string {
   // The comment is one line whatever the file is called.
   const header = `# Converted by olp rules import-sigma from the Sigma rule ${escapeForTerminal(file)}. Review it before deploying.\n`;
   return header + stringify({ rules: [rule] }, { lineWidth: 0, blockQuote: 'literal' });
 }
 
-/** The rule as `olp rules lint` and a deployment would read it: parsed back, validated, compiled. */
-function validationProblem(yaml: string, fileName: string): string | undefined {
+/**
+ * Why the rule would not pass `olp rules lint`, or undefined: the rule is validated and compiled first (which refuses
+ * an oversized pattern before any YAML is written), then its file is read back as lint reads it.
+ */
+function validationProblem(rule: Record<string, unknown>, render: () => string, fileName: string): string | undefined {
   try {
-    for (const rule of parseRules(yaml, fileName)) compileRule(rule, VALIDATION_SOURCE);
+    compileRule(OktaAlertRule.parse(rule), VALIDATION_SOURCE);
+    for (const loaded of parseRules(render(), fileName)) compileRule(loaded, VALIDATION_SOURCE);
     return undefined;
   } catch (error) {
     if (error instanceof RuleValidationError || error instanceof RuleCompileError) return error.message;
+    if (error instanceof z.ZodError) return issuesText(error);
     throw error;
   }
 }
+
+const issuesText = (error: z.ZodError): string =>
+  error.issues.map((issue) => `${issue.path.join('.') || '(rule)'}: ${issue.message}`).join('; ');
 
 /**
  * Converts Sigma rule files into olp alert rule files, one rule per file. Rule ids are kebab-case from the title;
@@ -104,10 +117,7 @@ function validationProblem(yaml: string, fileName: string): string | undefined {
  * stays the same from one import to the next. A converted rule is returned only when its whole file validates as
  * `olp rules lint` would validate it.
  */
-export function importSigmaRules(
-  files: readonly SigmaSourceFile[],
-  options: SigmaImportOptions = {},
-): SigmaImport[] {
+export function importSigmaRules(files: readonly SigmaSourceFile[], options: SigmaImportOptions = {}): SigmaImport[] {
   const reserved = options.reservedIds ?? new Set<string>();
   const conversions = files.map((file) => ({ file, conversion: convertSigmaRule(file.text) }));
   const bases = new Map<string, number>();
@@ -137,8 +147,13 @@ export function importSigmaRules(
       return skip(`its rule id ${id} is already taken${holder === undefined ? '' : ` by ${holder}`} (same Sigma id?)`);
     }
     const fileName = `${id}.yaml`;
-    const yaml = yamlOf(id, conversion.draft, file.name);
-    const problem = validationProblem(yaml, fileName);
+    const rule = ruleOf(id, conversion.draft);
+    let yaml: string | undefined;
+    const render = (): string => {
+      yaml ??= yamlOf(rule, file.name);
+      return yaml;
+    };
+    const problem = validationProblem(rule, render, fileName);
     if (problem !== undefined) return skip(`the converted rule does not validate: ${problem}`);
     taken.set(id, file.name);
     return {
@@ -148,7 +163,7 @@ export function importSigmaRules(
       title: conversion.title,
       id,
       fileName,
-      yaml,
+      yaml: render(),
       notes: conversion.notes,
     };
   });

@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type DetectorDependencies, handleDetectorMessage } from '../../../lambdas/detector/process-detection.ts';
 import type { AlertQueueMessage } from '../../../lambdas/shared/alert-message.ts';
+import { MemoryDetectorStore } from '../../../lib/local/memory-detector-store.ts';
 import { compileRules, loadRules } from '../../../lib/rules/index.ts';
 import { routeEvent } from '../../../lib/rules/routing.ts';
-import { MemoryDetectorStore } from '../../../lib/local/memory-detector-store.ts';
 
 /**
  * The default stateful rules on their scenarios, through the detector's use case (routing by the local pattern
@@ -107,7 +107,11 @@ const SCENARIOS: ReadonlyArray<readonly [string, string, () => object[]]> = [
     '198.51.100.9',
     () => minutes(20, (at, i) => failedSignIn(at, `user${i % 3}@acme.com`, '198.51.100.9'), 25_000),
   ],
-  ['password-spray', '198.51.100.20', () => minutes(10, (at, i) => failedSignIn(at, `user${i}@acme.com`, '198.51.100.20'))],
+  [
+    'password-spray',
+    '198.51.100.20',
+    () => minutes(10, (at, i) => failedSignIn(at, `user${i}@acme.com`, '198.51.100.20')),
+  ],
   [
     'mfa-push-fatigue',
     'jane@acme.com',
@@ -132,7 +136,10 @@ const BENIGN: ReadonlyArray<readonly [string, () => object[]]> = [
   ['9 failed sign-ins of one user', () => minutes(9, (at) => failedSignIn(at))],
   ['10 failed sign-ins of one user spread over 30 minutes', () => minutes(10, (at) => failedSignIn(at), 200_000)],
   ['10 successful sign-ins', () => minutes(10, (at) => okta({ eventType: 'user.session.start', at }))],
-  ['9 users failing twice each from one IP', () => minutes(18, (at, i) => failedSignIn(at, `u${i % 9}@acme.com`), 20_000)],
+  [
+    '9 users failing twice each from one IP',
+    () => minutes(18, (at, i) => failedSignIn(at, `u${i % 9}@acme.com`), 20_000),
+  ],
   [
     '2 pushes denied and 4 sent',
     () => [
@@ -161,7 +168,10 @@ const BENIGN: ReadonlyArray<readonly [string, () => object[]]> = [
       okta({ eventType: 'user.session.start', at: '2026-11-08T09:30:00Z', place: PLACES.london }),
     ],
   ],
-  ['9 Auth0 users failing from one IP', () => minutes(12, (at, i) => auth0('fp', at, `p${i % 9}@example.com`, '192.0.2.1'))],
+  [
+    '9 Auth0 users failing from one IP',
+    () => minutes(12, (at, i) => auth0('fp', at, `p${i % 9}@example.com`, '192.0.2.1')),
+  ],
 ];
 
 describe('the default stateful rules', () => {

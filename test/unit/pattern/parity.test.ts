@@ -505,6 +505,20 @@ describe('the wildcard complexity measure of the rule engine', () => {
     expect(complexity).toBe(11);
   });
 
+  it('reads an escaped star as a literal character, not a wildcard', () => {
+    // Prepare
+    const escaped = [{ identity: 'escaped', texts: ['*a\\*a'] }];
+    const wildcard = [{ identity: 'wildcard', texts: ['*a*a'] }];
+
+    // Act
+    const complexities = [escaped, wildcard].map((patterns) =>
+      wildcardComplexity(patterns, { quoted: false, limit: 100 }),
+    );
+
+    // Assess
+    expect(complexities).toEqual([3, 4]);
+  });
+
   it('counts an anything-but wildcard list as one pattern', () => {
     // Prepare
     const oneList = [{ identity: 'list', texts: ['*/lib/*', '*/bin/*'] }];

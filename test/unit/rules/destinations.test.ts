@@ -182,7 +182,7 @@ rules:${rule('account-locked', '    forward: [okta-workflows, soar]\n')}`;
     expect(error.message).not.toContain('s3cr3t-value');
   });
 
-  it.each([
+  it.each<{ name: string; overrides: Record<string, string>; path: string; reason: string }>([
     {
       name: 'a method that carries no body',
       overrides: { method: 'GET' },

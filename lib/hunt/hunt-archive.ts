@@ -1,0 +1,152 @@
+import { formatAlert } from '../../lambdas/alert/format-alert.ts';
+import { claimKeyOf } from '../../lambdas/alert/process-alert.ts';
+import { detect } from '../../lambdas/detector/detect.ts';
+import type { AlertQueueMessage, Detection } from '../../lambdas/shared/alert-message.ts';
+import { AUTH0, type LogSource, OKTA } from '../../lambdas/shared/log-sources.ts';
+import { envelopeFields } from '../../lambdas/shared/system-log-envelope.ts';
+import type { ArchiveProblem, ArchiveRange, ArchiveSource } from '../archive/archive-reader.ts';
+import { exportArchive } from '../archive/export-archive.ts';
+import { MemoryDetectorStore } from '../local/memory-detector-store.ts';
+import { type EventSourceNames, matchingRules, ruleSummary } from '../rules/compile.ts';
+import type { CompiledAlertRule } from '../rules/types.ts';
+
+/**
+ * `olp hunt`: runs alert rules, single-event and stateful, over archived events in `published` order, as the pipeline
+ * would have run them had the rules been deployed when the events arrived. Each archived event is put back in the
+ * envelope its source's stream would have used (a bare event as `olp local` wraps one), matched with the local
+ * pattern engine, and, for stateful rules, run through the detector's own code with its state in memory. Alerts are
+ * raised once per rule and claim key, as the alert path's claims would: suppression and detection keys included.
+ */
+
+/** The event source names hunted events are put under; the rules are compiled for them. */
+export const HUNT_SOURCES = {
+  okta: 'aws.partner/okta.com/olp-hunt/archive',
+  auth0: 'aws.partner/auth0.com/olp-hunt-archive/auth0.logs',
+} as const satisfies EventSourceNames;
+
+const ORIGIN = { account: '000000000000', region: 'us-east-1' };
+
+/** One alert as `olp local --json` prints it. */
+export interface HuntAlert {
+  readonly ruleId: string;
+  readonly severity: string;
+  readonly eventType: string;
+  readonly uuid: string;
+  readonly published: string;
+  readonly subject: string;
+}
+
+export interface HuntInput {
+  readonly source: ArchiveSource;
+  readonly range: ArchiveRange;
+  /** Compiled for {@link HUNT_SOURCES}. */
+  readonly rules: readonly CompiledAlertRule[];
+  readonly onAlert: (alert: HuntAlert) => void;
+  readonly onProgress?: (progress: { readonly windows: number; readonly events: number }) => void;
+}
+
+export interface HuntResult {
+  readonly events: number;
+  readonly alerts: number;
+  /** Lines that are neither an Okta System Log event nor an Auth0 log (counted, not hunted). */
+  readonly unreadable: number;
+  /** What could not be read from the archive. */
+  readonly problems: readonly ArchiveProblem[];
+}
+
+/** How long detector state is kept behind the hunt's event time: the longest window allowed, and a day. */
+const KEEP_SECONDS = 86_400;
+/** Expired detector state is dropped every this many events, so a year-long hunt stays small. */
+const SWEEP_EVERY = 50_000;
+
+const sourceOfLine = (event: Record<string, unknown>): LogSource | undefined =>
+  OKTA.isBareEvent(event) ? OKTA : AUTH0.isBareEvent(event) ? AUTH0 : undefined;
+
+export async function huntArchive(input: HuntInput): Promise<HuntResult> {
+  const store = new MemoryDetectorStore();
+  const claimed = new Set<string>();
+  let events = 0;
+  let alerts = 0;
+  let unreadable = 0;
+
+  const raise = (
+    rule: CompiledAlertRule,
+    envelope: Record<string, unknown>,
+    source: LogSource,
+    detection?: Detection,
+  ): void => {
+    const identified = source.identify(envelope.detail);
+    if (!identified.ok) return;
+    const event = source.alertView(envelope.detail as Record<string, unknown>, identified.event);
+    const summary = ruleSummary(rule);
+    const message = { rule: summary, event: envelope, ...(detection === undefined ? {} : { detection }) };
+    const key = `${rule.id}#${claimKeyOf(message as AlertQueueMessage, event, source).toLowerCase()}`;
+    if (claimed.has(key)) return;
+    claimed.add(key);
+    const { json } = formatAlert(summary, event, {
+      sourceLabel: source.label,
+      ...(detection === undefined ? {} : { detection }),
+    });
+    alerts++;
+    input.onAlert({
+      ruleId: json.ruleId,
+      severity: json.severity,
+      eventType: json.eventType,
+      uuid: json.uuid,
+      published: json.published,
+      subject: json.subject,
+    });
+  };
+
+  const hunt = async (line: string): Promise<void> => {
+    let event: unknown;
+    try {
+      event = JSON.parse(line);
+    } catch {
+      unreadable++;
+      return;
+    }
+    const source =
+      typeof event === 'object' && event !== null && !Array.isArray(event)
+        ? sourceOfLine(event as Record<string, unknown>)
+        : undefined;
+    const identified = source?.identify(event);
+    if (source === undefined || identified === undefined || !identified.ok) {
+      unreadable++;
+      return;
+    }
+    const detail = event as Record<string, unknown>;
+    const envelope = { ...envelopeFields(detail, { ...ORIGIN, source: HUNT_SOURCES[source.name] }, source), detail };
+    const time = Date.parse(identified.event.published);
+    for (const rule of matchingRules(input.rules, envelope)) {
+      if (rule.detect === undefined) {
+        raise(rule, envelope, source);
+        continue;
+      }
+      const record = source.ruleRecord(detail);
+      const outcome = await detect(
+        rule.id,
+        rule.detect,
+        { id: identified.event.id.toLowerCase(), time, envelope, record, location: source.location(record) },
+        store,
+        { keepSeconds: KEEP_SECONDS },
+      );
+      if (outcome.kind === 'counted') for (const found of outcome.detections) raise(rule, envelope, source, found);
+    }
+    events++;
+    if (events % SWEEP_EVERY === 0) store.sweep(Math.floor(time / 1000) - KEEP_SECONDS);
+  };
+
+  const result = await exportArchive({
+    source: input.source,
+    range: input.range,
+    write: async (line) => {
+      await hunt(line);
+      return true;
+    },
+    ...(input.onProgress === undefined
+      ? {}
+      : { onProgress: ({ windows, events: read }) => input.onProgress?.({ windows, events: read }) }),
+  });
+  return { events, alerts, unreadable, problems: result.problems };
+}

@@ -1,0 +1,103 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSample } from '../../lib/local/sample-stream.ts';
+import { loadRules } from '../../lib/rules/index.ts';
+import { linesOf, runOlp, tempDir } from '../support/run-cli.ts';
+
+/**
+ * `olp hunt` over an archive that `olp local` wrote: the single-event alerts are the ones `olp local` raised on the
+ * same input, and stateful rules find the attacks planted in it.
+ */
+
+const EVENT_SOURCE = 'aws.partner/okta.com/acme/okta-logs';
+const workspace = tempDir('hunt');
+const archiveDir = join(workspace.dir, 'archive');
+const stateful = new Set(
+  loadRules()
+    .filter((rule) => rule.kind !== undefined)
+    .map((rule) => rule.id),
+);
+
+/** Ten failed sign-ins of one user from one IP, a minute apart, inside one aligned ten-minute window, after the sample. */
+const bruteForce = Array.from({ length: 10 }, (_, i) => {
+  const published = new Date(Date.parse('2026-11-01T11:20:30Z') + i * 60_000).toISOString();
+  return {
+    version: '0',
+    id: `4d1d0c7e-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    'detail-type': 'SystemLog',
+    source: EVENT_SOURCE,
+    account: '123456789012',
+    time: published,
+    region: 'us-east-1',
+    resources: [],
+    detail: {
+      uuid: `9e3a1c52-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      published,
+      eventType: 'user.session.start',
+      displayMessage: 'User login to Okta',
+      actor: { id: '00u9', type: 'User', alternateId: 'target@acme.com', displayName: 'Target' },
+      client: { ipAddress: '198.51.100.66' },
+      outcome: { result: 'FAILURE', reason: 'INVALID_CREDENTIALS' },
+    },
+  };
+});
+
+let localAlerts: string[] = [];
+
+beforeAll(async () => {
+  const sample = generateSample({ count: 3000, seed: 11 });
+  const input = join(workspace.dir, 'events.jsonl');
+  writeFileSync(input, [...sample.deliveries, ...bruteForce].map((d) => JSON.stringify(d)).join('\n'));
+  const local = await runOlp(['local', '--events', input, '--archive-dir', archiveDir, '--json']);
+  expect(local.code, local.stderr).toBe(0);
+  localAlerts = linesOf(local.stdout);
+}, 120_000);
+
+afterAll(() => workspace.remove());
+
+const singleEvent = (lines: readonly string[]) =>
+  lines
+    .map((line) => JSON.parse(line) as { ruleId: string; uuid: string })
+    .filter((alert) => !stateful.has(alert.ruleId))
+    .map((alert) => `${alert.ruleId} ${alert.uuid}`)
+    .sort();
+
+describe('olp hunt', () => {
+  it('raises the single-event alerts olp local raised on the same input', async () => {
+    const hunt = await runOlp(['hunt', '--archive-dir', archiveDir, '--json']);
+    expect(hunt.code, hunt.stderr).toBe(0);
+    const expected = singleEvent(localAlerts);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(singleEvent(linesOf(hunt.stdout))).toEqual(expected);
+  });
+
+  it('finds what stateful rules detect across events: the planted brute force, once', async () => {
+    const hunt = await runOlp(['hunt', '--archive-dir', archiveDir, '--json']);
+    const detections = linesOf(hunt.stdout)
+      .map((line) => JSON.parse(line) as { ruleId: string; subject: string; published: string })
+      .filter((alert) => alert.ruleId === 'brute-force-by-user' && alert.subject.includes('target@acme.com'));
+    expect(detections).toEqual([
+      expect.objectContaining({
+        published: '2026-11-01T11:20:00.000Z',
+        subject: expect.stringContaining('target@acme.com'),
+      }),
+    ]);
+  });
+
+  it('hunts only the range asked for', async () => {
+    const hunt = await runOlp(['hunt', '--archive-dir', archiveDir, '--json', '--since', '2027-01-01T00:00:00Z']);
+    expect(hunt.code, hunt.stderr).toBe(0);
+    expect(hunt.stdout).toBe('');
+    expect(hunt.stderr).toMatch(/olp hunt: 0 events/);
+  });
+
+  it('refuses a missing archive and bad dates with a clear error', async () => {
+    const missing = await runOlp(['hunt', '--archive-dir', join(workspace.dir, 'nowhere')]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/nowhere/);
+    const badDate = await runOlp(['hunt', '--archive-dir', archiveDir, '--since', 'yesterday']);
+    expect(badDate.code).toBe(2);
+    expect(badDate.stderr).toMatch(/--since must be an ISO-8601/);
+  });
+});
