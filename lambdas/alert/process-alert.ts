@@ -110,17 +110,30 @@ function redacted(detail: Record<string, unknown>, redaction: Redaction): Record
   }
 }
 
-/** A detection's group and finding come from events: redacted as the field the group was read from, and as text. */
+/**
+ * A threshold-of-distinct-values finding as the detector words it (lambdas/detector/detect.ts): the field, then the
+ * values it saw, comma-separated, then how many more.
+ */
+const DISTINCT_FINDING = /^(at least \d+ distinct )([^:\s]+): (.*?)(, \.\.\. \(\d+ more\))?$/s;
+
+/**
+ * A detection's group and finding come from events: the group is redacted as the field it was read from; the values
+ * a distinct finding lists, as their field; any other text, for the PII patterns written in it.
+ */
 const withRedactedDetection = (message: AlertQueueMessage, redaction: Redaction): AlertQueueMessage => {
   const { detection } = message;
   if (detection === undefined) return message;
+  const distinct = DISTINCT_FINDING.exec(detection.finding);
+  const finding =
+    distinct === null
+      ? redaction.text(detection.finding)
+      : `${distinct[1]}${distinct[2]}: ${(distinct[3] ?? '')
+          .split(', ')
+          .map((value) => redaction.ruleValue(distinct[2] ?? '', value))
+          .join(', ')}${distinct[4] ?? ''}`;
   return {
     ...message,
-    detection: {
-      ...detection,
-      group: redaction.ruleValue(detection.groupBy, detection.group),
-      finding: redaction.text(detection.finding),
-    },
+    detection: { ...detection, group: redaction.ruleValue(detection.groupBy, detection.group), finding },
   };
 };
 

@@ -94,10 +94,10 @@ const samePath = (path: readonly string[], expected: readonly string[]): boolean
   path.length === expected.length && path.every((key, i) => key === expected[i]);
 
 /** A value at one of these paths (lists transparent). */
-const atPaths =
-  (...paths: string[]) =>
-  (place: Place): boolean =>
-    paths.some((path) => samePath(place.path, path.split('.')));
+const atPaths = (...paths: string[]) => {
+  const split = paths.map((path) => path.split('.'));
+  return (place: Place): boolean => split.some((path) => samePath(place.path, path));
+};
 
 /** A member with one of these names anywhere under the Auth0 log's `data`. */
 const named =

@@ -280,7 +280,7 @@ export const runAuth0Watchdog = async (
   const check = async (logs: ReadonlyArray<ApiLog & { mark: LogMark }>, invalid: readonly ApiLog[]) => {
     const keyed = logs.map((log) => ({ log, key: keyOf(log, settings.staging) }));
     const found = new Set((await deps.staged.getStaged(keyed.map(({ key }) => key))).map((s) => `${s.pk}|${s.sk}`));
-    const missing = [...keyed.filter(({ key }) => !found.has(`${key.pk}|${key.sk}`)).map(({ log }) => log)];
+    const missing = keyed.filter(({ key }) => !found.has(`${key.pk}|${key.sk}`)).map(({ log }) => log);
     const backfill: QueueMessage[] = [];
     const alertMessages: QueueMessage[] = [];
     // A log that is not a valid Auth0 log goes to ingest all the same, to be quarantined there with its reason.
@@ -349,20 +349,22 @@ export const runAuth0Watchdog = async (
       const tooOld: LogMark[] = [];
       let last: LogMark | undefined;
       for (const log of page.map(asStreamLog)) {
-        const age = log.mark === undefined ? 'future' : logAge(log.mark.dateMs, now, limits);
+        const { mark } = log;
+        const age = mark === undefined ? 'invalid' : logAge(mark.dateMs, now, limits);
         if (age === 'too-young') {
           caughtUp = true;
           break;
         }
-        if (log.mark === undefined || age === 'future') {
+        if (mark === undefined || age === 'future') {
+          // Not an Auth0 log, or dated beyond the clock skew ingest allows: ingest quarantines it with the reason.
           invalid.push(log);
           if (log.id !== undefined) last = { id: log.id, dateMs: last?.dateMs ?? state.checkpointDate ?? now };
         } else if (age === 'too-old') {
-          tooOld.push(log.mark);
-          last = log.mark;
+          tooOld.push(mark);
+          last = mark;
         } else {
-          checkable.push({ ...log, mark: log.mark });
-          last = log.mark;
+          checkable.push({ ...log, mark });
+          last = mark;
         }
       }
       const outcome = await check(checkable, invalid);
@@ -384,7 +386,7 @@ export const runAuth0Watchdog = async (
       }
       // The check reached logs it can check again: the range of logs it passed is complete (a crash before the alert
       // leaves the range in the state, for the next run to report).
-      if ((checkable.length > 0 || caughtUp) && !(await reportUnchecked())) return report(true);
+      if (checkable.length > 0 && !(await reportUnchecked())) return report(true);
       if (caughtUp) break;
     }
   } catch (error) {
@@ -392,6 +394,7 @@ export const runAuth0Watchdog = async (
     progress.rateLimited = true;
     progress.moreToDo = true;
   }
+  if (caughtUp && !(await reportUnchecked())) return report(true);
   return report(false);
 };
 

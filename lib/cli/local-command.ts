@@ -145,22 +145,22 @@ export const localCommand = async (args: string[], io: CliIo): Promise<number> =
   const started = Date.now();
   const progress = new Progress(io, pipeline.counts, started);
   try {
-    let chunk: PipelineInput[] = [];
+    const chunk: PipelineInput[] = [];
+    // The pipeline routes a chunk before it starts on it; emptied here at once, the parsed records are not held.
+    const push = () => pipeline.push(chunk.splice(0));
     for await (const record of input.records()) {
       if (record === FLUSH) {
-        await pipeline.push(chunk);
-        chunk = [];
+        await push();
         progress.maybeReport();
         continue;
       }
       chunk.push(record);
       if (chunk.length >= CHUNK) {
-        await pipeline.push(chunk);
-        chunk = [];
+        await push();
         progress.maybeReport();
       }
     }
-    await pipeline.push(chunk);
+    await push();
     const counts = await pipeline.finish();
     progress.clear();
     const summary = formatSummary(counts, archiveDir, Date.now() - started);

@@ -107,17 +107,16 @@ export interface ForwarderOptions {
   readonly secrets: ReadonlyMap<string, SecretFields>;
   /** Waits between attempts; tests pass one that does not wait. */
   readonly sleep: (ms: number) => Promise<void>;
-  /** @default globalThis.fetch */
-  readonly fetch?: typeof fetch;
-  /** Attempts per event and destination. @default 3 */
-  readonly maxAttempts?: number;
-  /** The wait before the second attempt, doubled before each further one. @default 250 */
-  readonly backoffMs?: number;
-  /** EventBridge gives an endpoint 5 seconds to answer. @default 5000 */
-  readonly timeoutMs?: number;
   /** Requests in flight at once. @default 4 */
   readonly concurrency?: number;
 }
+
+/** Attempts per event and destination: a few, so a run against a dead endpoint still ends. */
+const MAX_ATTEMPTS = 3;
+/** The wait before the second attempt, doubled before each further one. */
+const BACKOFF_MS = 250;
+/** EventBridge gives an endpoint 5 seconds to answer. */
+const TIMEOUT_MS = 5000;
 
 /** Failures kept with their reasons; more are only counted. */
 const MAX_FAILURES_KEPT = 100;
@@ -225,11 +224,10 @@ export class EventForwarder {
 
   /** Undefined once the destination took the event; else why it did not, after every attempt. */
   private async send(job: Job): Promise<string | undefined> {
-    const attempts = this.options.maxAttempts ?? 3;
     const body = JSON.stringify(job.envelope.detail ?? null);
     let last = '';
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1) await this.options.sleep((this.options.backoffMs ?? 250) * 2 ** (attempt - 2));
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      if (attempt > 1) await this.options.sleep(BACKOFF_MS * 2 ** (attempt - 2));
       try {
         await this.attempt(job.destination, body);
         return undefined;
@@ -240,7 +238,7 @@ export class EventForwarder {
         if (!failure.retry) return `${last} (not retried)`;
       }
     }
-    return `${last} after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
+    return `${last} after ${MAX_ATTEMPTS} attempts`;
   }
 
   private async attempt(destination: Destination, body: string): Promise<void> {
@@ -257,12 +255,14 @@ export class EventForwarder {
   }
 
   private async request(url: string, init: RequestInit): Promise<Response> {
-    const timeoutMs = this.options.timeoutMs ?? 5000;
     try {
-      return await (this.options.fetch ?? fetch)(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      return await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) });
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError';
-      throw new AttemptFailure(timedOut ? `no answer within ${timeoutMs / 1000} s` : networkFailureReason(error), true);
+      throw new AttemptFailure(
+        timedOut ? `no answer within ${TIMEOUT_MS / 1000} s` : networkFailureReason(error),
+        true,
+      );
     }
   }
 

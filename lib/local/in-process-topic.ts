@@ -1,29 +1,27 @@
 import type { FormattedAlert } from '../../lambdas/alert/format-alert.ts';
-import { snsMessage } from '../../lambdas/alert/format-alert.ts';
 import type { AlertPublisher } from '../../lambdas/alert/process-alert.ts';
+import { escapeJsonText } from '../../lambdas/shared/escape-text.ts';
 import type { QueueSender } from '../../lambdas/shared/sqs-queue-sender.ts';
 
 /**
- * The alert topic in this process: each alert is built into the SNS message the deployed publisher sends (size limits
- * included) and handed to every subscriber queue as SNS delivers to SQS: a notification whose `Message` is the
- * message structure's `sqs` entry.
+ * The alert topic in this process: each alert goes to every subscriber queue as SNS delivers to an SQS subscriber, a
+ * notification whose `Message` is the alert's JSON (the message structure's `sqs` entry, unsafe characters escaped).
+ * Unlike SNS it has no size limit, so the alert is never cut to fit one message.
  */
 export class InProcessTopic implements AlertPublisher {
   constructor(private readonly subscribers: readonly QueueSender[]) {}
 
   async publish(alert: FormattedAlert): Promise<void> {
-    const message = snsMessage(alert);
-    const structure = JSON.parse(message.Message) as Partial<Record<'sqs' | 'default', string>>;
+    const attribute = (value: string) => ({ Type: 'String', Value: value });
     const body = JSON.stringify({
       Type: 'Notification',
-      Subject: message.Subject,
-      Message: structure.sqs ?? structure.default ?? '',
-      MessageAttributes: Object.fromEntries(
-        Object.entries(message.MessageAttributes).map(([name, value]) => [
-          name,
-          { Type: value.DataType, Value: value.StringValue },
-        ]),
-      ),
+      Subject: alert.subject,
+      Message: escapeJsonText(JSON.stringify(alert.json)),
+      MessageAttributes: {
+        severity: attribute(alert.attributes.severity),
+        eventType: attribute(alert.attributes.eventType),
+        ruleId: attribute(alert.attributes.ruleId),
+      },
     });
     for (const subscriber of this.subscribers) await subscriber.send([{ body }]);
   }

@@ -19,9 +19,8 @@ import type { QueueMessage } from '../../lambdas/shared/sqs-queue-sender.ts';
 import { type EventOrigin, ORIGIN_ATTRIBUTE } from '../../lambdas/shared/staged-event.ts';
 import { windowEndOf, windowStartOf } from '../../lambdas/shared/window.ts';
 import type { OktaFeed, WatchdogDeps } from '../../lambdas/watchdog/run-watchdog.ts';
-import { compileRules, type LoadedRule, ruleSummary } from '../rules/index.ts';
+import { compileRules, type LoadedRule, matchingRules, ruleSummary } from '../rules/index.ts';
 import type { CompiledAlertRule } from '../rules/types.ts';
-import { PartnerBus } from './partner-bus.ts';
 import {
   type Lane,
   type LocalStore,
@@ -119,7 +118,7 @@ export class LocalPipeline {
   readonly counts: PipelineCounts;
   private watermark = Number.NEGATIVE_INFINITY;
   private readonly pin: SourcePin;
-  private readonly buses = new Map<string, PartnerBus<CompiledAlertRule>>();
+  private readonly compiled = new Map<string, CompiledAlertRule[]>();
   private readonly runId = new Date().toISOString().replaceAll(/[-:.]/g, '').slice(0, 15);
 
   private constructor(
@@ -181,32 +180,43 @@ export class LocalPipeline {
   /**
    * Sends a chunk of input through the pipeline: bus, ingest, alerts, then one sequencer run. `backfill` input is
    * what the stream never delivered, refilled from the System Log API; its origin is recorded as the watchdog's is.
+   * The records are routed before this returns and not held after: a caller that lets go of them too keeps only the
+   * events' text while the chunk goes through.
    */
   async push(records: readonly PipelineInput[], origin: EventOrigin = 'stream'): Promise<void> {
-    const ingest = new Map<SourceName, QueueMessage[]>();
-    const alerts: QueueMessage[] = [];
+    return this.deliver(this.route(records, origin));
+  }
+
+  /** The bus: each record to its lane's ingest queue, and to the alert queue once for each rule it matches. */
+  private route(records: readonly PipelineInput[], origin: EventOrigin): Routed {
+    const routed: Routed = { rejected: [], ingest: new Map(), alerts: [] };
     for (const record of records) {
       this.counts.read++;
       if ('error' in record) {
-        await this.quarantineLine(record.line, record.error, record.raw);
+        routed.rejected.push(record);
         continue;
       }
       const lane = this.laneOf(record.envelope);
       this.advanceWatermark(record.envelope, lane.source);
-      let messages = ingest.get(lane.source.name);
+      let messages = routed.ingest.get(lane.source.name);
       if (messages === undefined) {
         messages = [];
-        ingest.set(lane.source.name, messages);
+        routed.ingest.set(lane.source.name, messages);
       }
       messages.push({
         body: record.raw,
         attributes: { line: String(record.line), ...(origin === 'backfill' ? { [ORIGIN_ATTRIBUTE]: origin } : {}) },
       });
-      for (const rule of this.busFor(record.envelope.source)?.matching(record.envelope) ?? []) {
-        alerts.push({ body: JSON.stringify({ rule: ruleSummary(rule), event: record.envelope }) });
+      for (const rule of matchingRules(this.rulesFor(record.envelope.source), record.envelope)) {
+        routed.alerts.push({ body: JSON.stringify({ rule: ruleSummary(rule), event: record.envelope }) });
         this.options.onMatch?.(rule.id, record.envelope);
       }
     }
+    return routed;
+  }
+
+  private async deliver({ rejected, ingest, alerts }: Routed): Promise<void> {
+    for (const record of rejected) await this.quarantineLine(record.line, record.error, record.raw);
     await Promise.all([
       ...this.stack.lanes.map((lane) => lane.queue.send(ingest.get(lane.source.name) ?? [])),
       this.stack.alertQueue.send(alerts),
@@ -262,20 +272,19 @@ export class LocalPipeline {
     await this.stack.stop();
   }
 
-  /** The alert rules of an envelope's source, on the bus that matches them; none for an unknown or unpinned source. */
-  private busFor(source: unknown): PartnerBus<CompiledAlertRule> | undefined {
-    if (typeof source !== 'string') return undefined;
+  private rulesFor(source: unknown): CompiledAlertRule[] {
+    if (typeof source !== 'string') return [];
     const kind = LOG_SOURCES.find((candidate) => candidate.isSource(source));
-    if (kind === undefined) return undefined;
+    if (kind === undefined) return [];
     // --event-source-name pins the Okta source; Auth0 logs are accepted from any tenant locally.
-    if (kind === OKTA && this.pin.source !== undefined && source !== this.pin.source) return undefined;
-    let bus = this.buses.get(source);
-    if (bus === undefined) {
+    if (kind === OKTA && this.pin.source !== undefined && source !== this.pin.source) return [];
+    let rules = this.compiled.get(source);
+    if (rules === undefined) {
       // Deployed, rules are compiled for the configured sources; locally, for each source the input carries.
-      bus = new PartnerBus(compileRules(this.options.rules, { [kind.name]: source }));
-      this.buses.set(source, bus);
+      rules = compileRules(this.options.rules, { [kind.name]: source });
+      this.compiled.set(source, rules);
     }
-    return bus;
+    return rules;
   }
 
   /** The lane (ingest queue, events table, archive prefix) of an envelope's source; Okta's for anything unknown. */
@@ -427,6 +436,13 @@ export class LocalPipeline {
     if (setAside !== undefined)
       throw new WindowSetAsideError(`window ${setAside.window} set aside: ${setAside.reason}`);
   }
+}
+
+/** One chunk of input as the bus routed it: what to quarantine, what each lane ingests, what goes to the alert queue. */
+interface Routed {
+  readonly rejected: Array<Extract<PipelineInput, { error: string }>>;
+  readonly ingest: Map<SourceName, QueueMessage[]>;
+  readonly alerts: QueueMessage[];
 }
 
 /** The local sequencer could not seal a window (e.g. the archive directory holds a damaged manifest). */

@@ -49,7 +49,7 @@ export function parseWildcard(text: string): Wildcard | string {
       index += 1;
       previousWasWildcard = false;
     } else if (char === '*') {
-      if (previousWasWildcard) return `consecutive wildcard characters are not supported (at character ${index + 1})`;
+      if (previousWasWildcard) return 'consecutive wildcard characters are not supported';
       pieces.push(current);
       current = '';
       previousWasWildcard = true;

@@ -20,7 +20,6 @@ const DESTINATION_NAME_MAX = 64;
  * (CreateApiDestination HttpMethod), which would send the endpoint no event.
  */
 export const FORWARD_METHODS = ['POST', 'PUT', 'PATCH'] as const;
-export type ForwardMethod = (typeof FORWARD_METHODS)[number];
 
 /** The methods EventBridge accepts for an OAuth token request (CreateConnectionOAuthRequestParameters HttpMethod). */
 export const TOKEN_METHODS = ['POST', 'GET', 'PUT'] as const;
@@ -74,7 +73,7 @@ export const isLoopbackEndpoint = (url: string): boolean => {
 };
 
 /** Why `text` cannot be a destination's (or a token) endpoint, or undefined when it can. */
-export function endpointProblem(text: string): string | undefined {
+function endpointProblem(text: string): string | undefined {
   if (text.length > ENDPOINT_MAX) return `must be at most ${ENDPOINT_MAX} characters (EventBridge's limit)`;
   let url: URL;
   try {
@@ -156,12 +155,12 @@ const OAuthAuth = z.strictObject(
   noInlineCredentials(''),
 );
 
-export const DestinationAuth = z.discriminatedUnion('type', [ApiKeyAuth, BasicAuth, OAuthAuth], {
+const DestinationAuth = z.discriminatedUnion('type', [ApiKeyAuth, BasicAuth, OAuthAuth], {
   error: (issue) => (issue.code === 'invalid_union' ? `must be one of ${AUTH_TYPES.join(', ')}` : undefined),
 });
 export type DestinationAuth = z.infer<typeof DestinationAuth>;
 
-export const DestinationName = z
+const DestinationName = z
   .string('must be a destination name')
   .max(DESTINATION_NAME_MAX, `must be at most ${DESTINATION_NAME_MAX} characters`)
   .regex(DESTINATION_NAME, 'must be kebab-case: lowercase letters and digits joined by single hyphens');

@@ -495,10 +495,11 @@ export class OktaLogPipelineStack extends Stack {
       alertTopic: this.stateful.alertTopic.topic,
       ingest: auth0.ingest,
       alert: this.alerting.consumer,
-      alertRules:
-        eventSourceName !== undefined
-          ? busRules
-          : (props.auth0HttpSinkRules ?? []).filter((rule) => rule.source === 'auth0'),
+      // Rules that alert on each log: a stateful rule's logs go to the detector, which refilled logs do not reach.
+      alertRules: (eventSourceName !== undefined
+        ? busRules
+        : (props.auth0HttpSinkRules ?? []).filter((rule) => rule.source === 'auth0')
+      ).filter((rule) => rule.detect === undefined),
       alarmTopic: this.stateful.operationsTopic.topic,
       logRetention: config.logRetentionDays,
     });

@@ -227,7 +227,7 @@ describe('the Auth0 source in the stack', () => {
       expect(JSON.stringify(template.toJSON())).not.toMatch(/SecretString/);
     });
 
-    it('may read that one secret, send to the Auth0 ingest and alert queues, and put under auth0/quarantine/', () => {
+    it('may read that one secret, send to the Auth0 ingest, alert and detector queues, and put under auth0/quarantine/', () => {
       const statements = statementsOf(template, sinkId);
       const text = JSON.stringify(statements);
       expect(text).toContain(`:secret:${SECRET}-??????`);
@@ -239,16 +239,17 @@ describe('the Auth0 source in the stack', () => {
         expect.arrayContaining([
           { 'Fn::GetAtt': [idOf(auth0.ingest.queue), 'Arn'] },
           { 'Fn::GetAtt': [idOf(stack.alerting.consumer.queue), 'Arn'] },
+          { 'Fn::GetAtt': [idOf(stack.detection.consumer.queue), 'Arn'] },
         ]),
       );
-      expect(sends).toHaveLength(2);
+      expect(sends).toHaveLength(3);
       const s3 = statements.filter((statement) => JSON.stringify(statement.Action).includes('s3:'));
       expect(JSON.stringify(s3)).toContain('/auth0/quarantine/*');
       expect(JSON.stringify(s3)).not.toMatch(/"\/(quarantine|archive)\/\*"|auth0\/archive/);
       expect(text).not.toMatch(/dynamodb:|sqs:ReceiveMessage|s3:GetObject/);
     });
 
-    it('is excepted from the deny of the Auth0 ingest queue and the alert queue, and only of those', () => {
+    it('is excepted from the deny of the Auth0 ingest, alert and detector queues, and only of those', () => {
       const excepting = Object.values(template.findResources('AWS::SQS::QueuePolicy')).filter((policy) =>
         policy.Properties.PolicyDocument.Statement.some(
           (statement: { Effect: string; Condition?: Record<string, unknown> }) =>
@@ -257,9 +258,13 @@ describe('the Auth0 source in the stack', () => {
         ),
       );
       expect(excepting.map((policy) => policy.Properties.Queues)).toEqual(
-        expect.arrayContaining([[{ Ref: idOf(auth0.ingest.queue) }], [{ Ref: idOf(stack.alerting.consumer.queue) }]]),
+        expect.arrayContaining([
+          [{ Ref: idOf(auth0.ingest.queue) }],
+          [{ Ref: idOf(stack.alerting.consumer.queue) }],
+          [{ Ref: idOf(stack.detection.consumer.queue) }],
+        ]),
       );
-      expect(excepting).toHaveLength(2);
+      expect(excepting).toHaveLength(3);
     });
 
     it('gives Auth0 ingest and the alert function the HTTP sink source', () => {

@@ -76,8 +76,8 @@ describe('Lambda bundles', () => {
       (resource): resource is { Type: string; Metadata: Record<string, string> } =>
         (resource as { Type: string }).Type === 'AWS::Lambda::Function',
     );
-    // ingest, sequencer, rescue, alert, watchdog
-    expect(functions).toHaveLength(5);
+    // ingest, sequencer, rescue, alert, detector, watchdog
+    expect(functions).toHaveLength(6);
     Object.assign(process.env, FUNCTION_ENV);
     for (const fn of functions) {
       const asset = join(OUTDIR, fn.Metadata['aws:asset:path'] ?? 'missing-asset-path');
@@ -127,8 +127,8 @@ describe('Lambda bundles', () => {
       .map((resource) =>
         join(OUTDIR, (resource as { Metadata: Record<string, string> }).Metadata['aws:asset:path'] ?? ''),
       );
-    // Okta's ingest, sequencer, rescue and alert; Auth0's ingest, sequencer and rescue; the sink.
-    expect(assets).toHaveLength(8);
+    // Okta's ingest, sequencer, rescue, alert and detector; Auth0's ingest, sequencer and rescue; the sink.
+    expect(assets).toHaveLength(9);
     Object.assign(process.env, FUNCTION_ENV);
     for (const asset of assets) {
       const module: { handler?: unknown } = await import(pathToFileURL(join(asset, 'index.mjs')).href);

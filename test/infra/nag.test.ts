@@ -150,9 +150,11 @@ describe('cdk-nag AwsSolutions checks', () => {
       'AwsSolutions-IAM5[Resource::<StatefulArchive7D3A05C0.Arn>/archive/*] on OktaLogPipeline/Compute/Sequencer/Handler/Role',
       'AwsSolutions-IAM5[Resource::<StatefulArchive7D3A05C0.Arn>/digests/*] on OktaLogPipeline/Compute/Sequencer/Handler/Role',
       'AwsSolutions-IAM5[Resource::<StatefulArchive7D3A05C0.Arn>/quarantine/*] on OktaLogPipeline/Compute/Alerting/Consumer/Handler/Role',
+      'AwsSolutions-IAM5[Resource::<StatefulArchive7D3A05C0.Arn>/quarantine/*] on OktaLogPipeline/Compute/Detection/Consumer/Handler/Role',
       'AwsSolutions-IAM5[Resource::<StatefulArchive7D3A05C0.Arn>/quarantine/*] on OktaLogPipeline/Compute/Ingest/Handler/Role',
       'AwsSolutions-S1 on OktaLogPipeline/Stateful/Archive/AccessLogs',
       'AwsSolutions-SQS3 on OktaLogPipeline/Compute/Alerting/Consumer/TargetDeadLetterQueue',
+      'AwsSolutions-SQS3 on OktaLogPipeline/Compute/Detection/Consumer/TargetDeadLetterQueue',
       'AwsSolutions-SQS3 on OktaLogPipeline/Compute/Ingest/TargetDeadLetterQueue',
       'AwsSolutions-SQS3 on OktaLogPipeline/Compute/Rescue/DeadLetterQueue',
     ]);

@@ -116,13 +116,13 @@ describe('OktaLogPipelineStack', () => {
 
     it('encrypts every queue with SQS-managed keys, which EventBridge can deliver to', () => {
       const queues = Object.values(template.findResources('AWS::SQS::Queue'));
-      expect(queues).toHaveLength(7);
+      expect(queues).toHaveLength(10);
       for (const queue of queues) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     });
 
     it('denies non-TLS access to every queue', () => {
       const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
-      expect(policies).toHaveLength(7);
+      expect(policies).toHaveLength(10);
       for (const policy of policies) {
         expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
           expect.objectContaining({
@@ -202,14 +202,20 @@ describe('OktaLogPipelineStack', () => {
           .Resources[idOf(queue.node.findChild('Policy'))].Properties.PolicyDocument.Statement.find(
             (statement: { Sid?: string }) => statement.Sid === 'DenySendersOtherThanTheAdmittedRules',
           );
-      for (const queue of [withRole.ingest.queue, withRole.alerting.consumer.queue]) {
-        expect(denyOf(queue).Condition.ArnNotEquals['aws:PrincipalArn']).toBe(REDRIVE_ROLE);
-      }
+      expect(denyOf(withRole.ingest.queue).Condition.ArnNotEquals['aws:PrincipalArn']).toBe(REDRIVE_ROLE);
+      // The alert queue also lets the detector send what it detects.
+      expect(denyOf(withRole.alerting.consumer.queue).Condition.ArnNotEquals['aws:PrincipalArn']).toEqual([
+        REDRIVE_ROLE,
+        { 'Fn::GetAtt': [idOf(withRole.detection.consumer.role), 'Arn'] },
+      ]);
       for (const queue of [withRole.ingest.targetDeadLetterQueue, withRole.alerting.consumer.targetDeadLetterQueue]) {
         expect(JSON.stringify(denyOf(queue))).not.toContain('aws:PrincipalArn');
       }
-      // Without the key, nobody is excepted.
-      expect(JSON.stringify(template.findResources('AWS::SQS::QueuePolicy'))).not.toContain('aws:PrincipalArn');
+      // Without the key, nobody is excepted but the detector, on the alert queue.
+      const policies = template.findResources('AWS::SQS::QueuePolicy');
+      const alertPolicy = idOf(stack.alerting.consumer.queue.node.findChild('Policy'));
+      expect(JSON.stringify({ ...policies, [alertPolicy]: undefined })).not.toContain('aws:PrincipalArn');
+      expect(JSON.stringify(policies[alertPolicy])).toContain(idOf(stack.detection.consumer.role));
     });
 
     it('invokes the ingest function in batches from config and reports partial batch failures', () => {
@@ -242,7 +248,7 @@ describe('OktaLogPipelineStack', () => {
   describe('functions', () => {
     it('runs every function on Node.js 24, ARM, with its own log group', () => {
       const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-      expect(functions).toHaveLength(4);
+      expect(functions).toHaveLength(5);
       for (const fn of functions) {
         expect(fn.Properties).toMatchObject({
           Runtime: 'nodejs24.x',
@@ -256,7 +262,7 @@ describe('OktaLogPipelineStack', () => {
         });
       }
       const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-      expect(logGroups).toHaveLength(4);
+      expect(logGroups).toHaveLength(5);
       for (const group of logGroups) expect(group.Properties.RetentionInDays).toBe(90);
     });
 
@@ -813,12 +819,14 @@ describe('OktaLogPipelineStack', () => {
       });
     });
 
-    it('raises an alarm for any message in each of the five dead-letter queues', () => {
+    it('raises an alarm for any message in each of the seven dead-letter queues', () => {
       expect([...stack.alarms.deadLetters.keys()]).toEqual([
         'Ingest',
         'IngestDelivery',
         'Alert',
         'AlertDelivery',
+        'Detector',
+        'DetectorDelivery',
         'Rescue',
       ]);
       const dlqs = [
@@ -826,6 +834,8 @@ describe('OktaLogPipelineStack', () => {
         stack.ingest.targetDeadLetterQueue,
         stack.alerting.consumer.deadLetterQueue,
         stack.alerting.consumer.targetDeadLetterQueue,
+        stack.detection.consumer.deadLetterQueue,
+        stack.detection.consumer.targetDeadLetterQueue,
         stack.rescue.deadLetterQueue,
       ];
       for (const [index, alarm] of [...stack.alarms.deadLetters.values()].entries()) {
@@ -956,7 +966,7 @@ describe('OktaLogPipelineStack', () => {
     });
 
     it('has exactly these alarms', () => {
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 17);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 19);
     });
   });
 

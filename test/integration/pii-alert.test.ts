@@ -210,6 +210,35 @@ describe('alert Lambda with PII settings, against SNS, SQS and DynamoDB stand-in
     expect(alert.event.log_id).toBe(envelope.detail.log_id);
   });
 
+  it('redacts the values a distinct-threshold finding lists, as the field they were read from', async () => {
+    // Prepare
+    const envelope = recorded('rule-cases/admin-role-granted-to-user.json');
+    const handle = await handlerWith({ okta: { fields: ['ip'], method: 'hash', archive: false } });
+    const detection = {
+      key: '7a1f6a52-3c1d-5b7e-9a0b-1c2d3e4f5a6b',
+      groupBy: 'actor.alternateId',
+      group: 'bob.admin@acme.com',
+      windowStart: '2026-11-02T09:00:00.000Z',
+      windowEnd: '2026-11-02T09:10:00.000Z',
+      finding: 'at least 3 distinct client.ipAddress: 198.51.100.1, 198.51.100.2, 198.51.100.3, ... (2 more)',
+    };
+
+    // Act
+    await handle(sqsEvent(alertBody('admin-grants-from-ips', envelope, { detection })));
+    const [sns] = await delivered();
+
+    // Assess
+    if (sns === undefined) throw new Error('no alert published');
+    expect(everything(sns)).not.toMatch(/198\.51\.100\./);
+    expect(machineCopy(sns).detection).toMatchObject({
+      // Not an `ip` field: the group stays.
+      group: 'bob.admin@acme.com',
+      finding:
+        `at least 3 distinct client.ipAddress: ${hmac('198.51.100.1')}, ${hmac('198.51.100.2')}, ` +
+        `${hmac('198.51.100.3')}, ... (2 more)`,
+    });
+  });
+
   it('redacts what a detection read from events: its group, as the field it was read from', async () => {
     // Prepare
     const envelope = recorded('rule-cases/admin-role-granted-to-user.json');

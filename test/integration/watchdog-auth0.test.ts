@@ -94,8 +94,8 @@ interface Story {
   /** Ingest takes what the stream delivered. */
   flush(): Promise<void>;
   watchdog(overrides?: Partial<Auth0WatchdogSettings>): Promise<Auth0WatchdogReport>;
-  /** What the watchdog put on the Auth0 ingest queue since last asked: bodies and origins, then ingested. */
-  ingestRefilled(): Promise<Array<{ logId: string; origin: string | undefined }>>;
+  /** What the watchdog put on the Auth0 ingest queue since last asked, ingested: log ids, origins, outcomes. */
+  ingestRefilled(): Promise<Array<{ logId: string; origin: string | undefined; kind: string }>>;
   /** Messages on the alert queue since last asked (refilled logs an alert rule matched). */
   alertQueue(): Promise<Array<{ ruleId: string; logId: string }>>;
   /** Watchdog alerts published on the alert topic since last asked, by rule id. */
@@ -267,8 +267,8 @@ const startStory = async (
       for (const message of await receiveAll(messaging, ingestUrl)) {
         const origin = message.attributes.origin;
         const outcome = await ingest(message.body, origin === 'backfill' ? 'backfill' : 'stream');
-        expect(outcome.kind).toBe('staged');
-        refilled.push({ logId: (JSON.parse(message.body) as { detail: { log_id: string } }).detail.log_id, origin });
+        const logId = (JSON.parse(message.body) as { detail: { log_id: string } }).detail.log_id;
+        refilled.push({ logId, origin, kind: outcome.kind });
       }
       return refilled;
     },
@@ -345,7 +345,7 @@ describe('the feed watchdog on the Auth0 log stream', () => {
     expect(run.backfilled).toBe(missing.length);
     const refilled = await story.ingestRefilled();
     expect(refilled.map((r) => r.logId).sort()).toEqual(ids(missing).sort());
-    expect(refilled.every((r) => r.origin === 'backfill')).toBe(true);
+    expect(refilled.every((r) => r.origin === 'backfill' && r.kind === 'staged')).toBe(true);
     expect(await story.alertQueue()).toEqual([{ ruleId: 'auth0-account-blocked', logId: whileSuspended[15]?.log_id }]);
     expect(await story.published()).toEqual([
       'olp-watchdog-auth0-log-stream-down',
@@ -396,6 +396,61 @@ describe('the feed watchdog on the Auth0 log stream', () => {
     expect(second).toMatchObject({ backfilled: 4, alerts: [] });
     expect((await story.ingestRefilled()).map((r) => r.logId)).toEqual(ids(logged.slice(2)));
     expect(await story.published()).toEqual(['olp-watchdog-auth0-log-stream-down']);
+  }, 60_000);
+
+  it('passes logs older than the dedupe retention allows with one alert naming them, and checks the rest', async () => {
+    // Prepare: the watchdog starts; then the stream is paused for half an hour and nobody resumes it.
+    const story = await startStory();
+    await story.logLogs(1, MINUTE);
+    await story.flush();
+    story.clock.now += 10 * MINUTE;
+    await story.watchdog({ autoReactivate: false });
+    story.auth0.setStatus('lst_0000000000000001', 'paused');
+    const logged = await story.logLogs(30, MINUTE);
+    story.clock.now += 10 * MINUTE;
+
+    // Act: a watchdog that may check only the last 25 minutes (as one whose dedupe retention they would outlast).
+    const run = await story.watchdog({ autoReactivate: false, maxCheckAgeMs: 25 * MINUTE });
+    const again = await story.watchdog({ autoReactivate: false, maxCheckAgeMs: 25 * MINUTE });
+
+    // Assert: the 14 logs dated before the limit passed with one alert, the 16 after it refilled.
+    expect(run).toMatchObject({ unchecked: 14, checked: 16, backfilled: 16 });
+    expect(run.alerts).toEqual(['olp-watchdog-auth0-log-stream-down', 'olp-watchdog-auth0-logs-unchecked']);
+    expect((await story.ingestRefilled()).map((r) => r.logId).sort()).toEqual(ids(logged.slice(14)).sort());
+    expect(again).toMatchObject({ alerts: [], unchecked: 0, backfilled: 0 });
+    expect(await story.published()).toEqual([
+      'olp-watchdog-auth0-log-stream-down',
+      'olp-watchdog-auth0-logs-unchecked',
+    ]);
+  }, 60_000);
+
+  it('sends a log that is not a valid Auth0 log to ingest, which quarantines it with its reason, once', async () => {
+    const story = await startStory();
+    await story.logLogs(1, MINUTE);
+    await story.flush();
+    story.clock.now += 10 * MINUTE;
+    await story.watchdog({ autoReactivate: false });
+    story.auth0.setStatus('lst_0000000000000001', 'paused');
+    const bad = await story.logLogs(1, MINUTE, 'Not A Type Code');
+    const good = await story.logLogs(1, MINUTE);
+    story.clock.now += 10 * MINUTE;
+
+    const run = await story.watchdog({ autoReactivate: false });
+    const refilled = await story.ingestRefilled();
+    const again = await story.watchdog({ autoReactivate: false });
+
+    // The bad log went to ingest and was quarantined there, not staged; the good one was refilled.
+    expect(refilled).toHaveLength(2);
+    expect(refilled).toEqual(
+      expect.arrayContaining([
+        { logId: good[0]?.log_id, origin: 'backfill', kind: 'staged' },
+        { logId: bad[0]?.log_id, origin: 'backfill', kind: 'quarantined' },
+      ]),
+    );
+    expect(story.quarantine.keys).toHaveLength(1);
+    expect(await story.staged([...bad, ...good])).toEqual([false, true]);
+    expect(run).toMatchObject({ checked: 1, backfilled: 1, checkpoint: good[0]?.log_id });
+    expect(again).toMatchObject({ checked: 0, backfilled: 0 });
   }, 60_000);
 
   it('alerts on and resumes a stream that hides PII, but refills nothing: its logs are not the API copies', async () => {

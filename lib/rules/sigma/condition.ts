@@ -27,7 +27,8 @@ function tokenize(text: string): string[] {
   if (pipe >= 0) {
     // The Sigma 1 aggregation syntax (`selection | count() by user > 10`): a count over many events.
     throw new SigmaInexpressibleError(
-      `the condition aggregates over many events (${text.slice(pipe).trim()}); an alert rule matches one event at a time`,
+      `the condition aggregates over many events (${text.slice(pipe).trim()}); an alert rule matches one event at ` +
+        'a time',
     );
   }
   return text.match(/[()]|[^\s()]+/g) ?? [];

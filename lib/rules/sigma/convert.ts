@@ -127,7 +127,8 @@ function checkLogSource(rule: SigmaRuleShape): void {
       .map(([key, value]) => `${key}: ${String(value)}`)
       .join(', ');
     throw new SigmaInexpressibleError(
-      `logsource is ${named === '' ? 'empty' : named}; only Okta System Log rules (product: okta, service: okta) convert`,
+      `logsource is ${named === '' ? 'empty' : named}; only Okta System Log rules (product: okta, service: okta) ` +
+        'convert',
     );
   }
 }
@@ -137,10 +138,14 @@ const isUrl = (reference: string): boolean => z.url({ protocol: /^https?$/ }).sa
 function runbookOf(rule: SigmaRuleShape, notes: readonly string[], otherReferences: readonly string[]): string {
   const level = rule.level === undefined ? 'no level' : `level ${rule.level}`;
   const falsePositives = listOf(rule.falsepositives);
+  // Alerts carry the runbook: naming the author there credits them wherever a match is shown, as the Detection Rule
+  // License of SigmaHQ's rules asks.
+  const author = listOf(rule.author).join(', ');
   const lines = [
-    `Converted by olp rules import-sigma from the Sigma rule "${rule.title}" (${rule.id ?? 'no Sigma id'}, ${level}).`,
-    'Review it before deploying it: Sigma rules are written for searches in a SIEM, and this rule alerts on every',
-    'event it matches.',
+    `Converted by olp rules import-sigma from the Sigma rule "${rule.title}"${author === '' ? '' : ` by ${author}`} ` +
+      `(${rule.id ?? 'no Sigma id'}, ${level}).`,
+    'Review it before deploying it: Sigma rules are written for searches in a SIEM, and this rule alerts on ' +
+      'every event it matches.',
     '',
     '1. Read the event: who acted (actor), what happened (eventType, displayMessage, outcome), on what (target) and',
     '   from where (client.ipAddress, client.geographicalContext).',

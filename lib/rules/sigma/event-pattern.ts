@@ -499,7 +499,7 @@ function absorb(alternatives: readonly Alternative[]): Alternative[] {
   });
 }
 
-/** Joins two alternatives that differ in one field's positive values: (a=1 and b=2) or (a=1 and b=3) is a=1 and b in 2, 3. */
+/** Joins two alternatives that differ in one field's positive values: (a=1 and b=2) or (a=1 and b=3) is a=1, b=2|3. */
 function mergeOne(alternatives: Alternative[]): boolean {
   const keys = alternatives.map(keysOf);
   for (let i = 0; i < alternatives.length; i += 1) {

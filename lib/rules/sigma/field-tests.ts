@@ -30,10 +30,10 @@ export interface FieldTest {
   readonly matchers: readonly Matcher[];
 }
 
-/** A test as it takes part in the condition: negated when the condition says `not` over it (or `neq`). */
+/** The tests of one `field|modifiers: values` entry: all must hold (there are several only with `all`). */
 export interface FieldTestExpression {
   readonly tests: readonly FieldTest[];
-  /** `all`: every test must hold; otherwise `tests` has one entry. */
+  /** `neq`: the entry holds when its tests do not. */
   readonly negated: boolean;
 }
 
@@ -374,9 +374,8 @@ export function fieldTestsOf(key: string, raw: unknown, where: string, notes: No
     };
   }
   if (negated) throw new SigmaRuleError(where, 'neq and all cannot be combined');
-  const position = parsed.modifiers.includes('contains');
   const mode: TextMode = parsed.modifiers.includes('cased') ? 'exact' : 'ignore-case';
-  if (position && parsed.field.type === 'string') {
+  if (parsed.modifiers.includes('contains') && parsed.field.type === 'string') {
     const needles = values.map((value) => {
       const glob = value === null ? undefined : sigmaGlob(String(value), parsed.field.path);
       return glob?.length === 1 ? glob[0] : undefined;

@@ -88,7 +88,9 @@ function ruleOf(id: string, draft: SigmaRuleDraft): Record<string, unknown> {
 
 function yamlOf(rule: Record<string, unknown>, file: string): string {
   // The comment is one line whatever the file is called.
-  const header = `# Converted by olp rules import-sigma from the Sigma rule ${escapeForTerminal(file)}. Review it before deploying.\n`;
+  const header =
+    `# Converted by olp rules import-sigma from the Sigma rule ${escapeForTerminal(file)}. ` +
+    'Review it before deploying.\n';
   return header + stringify({ rules: [rule] }, { lineWidth: 0, blockQuote: 'literal' });
 }
 
@@ -131,10 +133,9 @@ export function importSigmaRules(files: readonly SigmaSourceFile[], options: Sig
     if (conversion.status === 'invalid') return { status: 'invalid', file: file.name, reason: conversion.reason };
     if (conversion.status === 'skipped') return { ...conversion, file: file.name };
     const base = ruleIdFromTitle(conversion.title);
-    const id =
-      (bases.get(base) ?? 0) > 1 || reserved.has(base)
-        ? `${ruleIdFromTitle(conversion.title, RULE_ID_MAX - SUFFIX_CHARS - 1)}-${suffixOf(conversion.sigmaId, file.text)}`
-        : base;
+    const shared = (bases.get(base) ?? 0) > 1 || reserved.has(base);
+    const shortBase = ruleIdFromTitle(conversion.title, RULE_ID_MAX - SUFFIX_CHARS - 1);
+    const id = shared ? `${shortBase}-${suffixOf(conversion.sigmaId, file.text)}` : base;
     const skip = (reason: string): SigmaImport => ({
       status: 'skipped',
       file: file.name,

@@ -376,7 +376,7 @@ describe('what EventBridge refuses around anything-but', () => {
       name: 'consecutive wildcards in a wildcard list',
       pattern: { s: [{ 'anything-but': { wildcard: ['1', 'foo**bar'] } }] },
       path: 's[0]',
-      reason: 'consecutive wildcard characters are not supported (at character 5)',
+      reason: 'consecutive wildcard characters are not supported',
     },
     {
       name: 'a trailing backslash in a wildcard list',
@@ -646,7 +646,7 @@ describe('EventBridge refuses rules whose wildcards are too complex', () => {
     },
   ]);
 
-  it('refuses consecutive wildcards and says where they are', () => {
+  it('refuses consecutive wildcards', () => {
     // Prepare
     const pattern = { EventBusArn: [{ wildcard: 'arn:aws:events:us-east-1:**:event-bus/*' }] };
 
@@ -656,7 +656,7 @@ describe('EventBridge refuses rules whose wildcards are too complex', () => {
     // Assess
     expect(error).toBeInstanceOf(InvalidEventPatternError);
     expect((error as InvalidEventPatternError).message).toBe(
-      'Invalid event pattern at EventBusArn[0]: consecutive wildcard characters are not supported (at character 27)',
+      'Invalid event pattern at EventBusArn[0]: consecutive wildcard characters are not supported',
     );
   });
 });

@@ -211,7 +211,10 @@ describe('the SigmaHQ Okta rules', () => {
       sigma: { id: '1667a172-ed4c-463c-9969-efd92195319a', level: 'low' },
       match: { eventType: ['policy.lifecycle.update', 'policy.lifecycle.delete'] },
     });
-    expect(rule?.runbook).toContain('from the Sigma rule "Okta Policy Modified or Deleted"');
+    expect(rule?.runbook).toContain(
+      'from the Sigma rule "Okta Policy Modified or Deleted" by Austin Songer @austinsonger ' +
+        '(1667a172-ed4c-463c-9969-efd92195319a, level low).',
+    );
     expect(rule?.runbook).toContain('Review it before deploying it');
     expect(rule?.runbook).toContain(
       '   - Okta Policies being modified or deleted may be performed by a system administrator.',
