@@ -1,4 +1,4 @@
-import { matchingRules, ruleSummary } from '../../lib/rules/compile.ts';
+import { routeEvent } from '../../lib/rules/routing.ts';
 import type { CompiledAlertRule } from '../../lib/rules/types.ts';
 import type { AlertClaims, AlertPublisher } from '../alert/process-alert.ts';
 import { MAX_CLOCK_SKEW_MS } from '../ingest/ingest-envelope.ts';
@@ -288,9 +288,8 @@ export const runAuth0Watchdog = async (
       const { envelope, text } = wrapEvent(log.record, log.text, settings.envelope, AUTH0);
       backfill.push({ body: text, attributes: { [ORIGIN_ATTRIBUTE]: 'backfill' } });
       if (log.mark === undefined) continue;
-      for (const rule of matchingRules(deps.rules, envelope)) {
-        alertMessages.push({ body: JSON.stringify({ rule: ruleSummary(rule), event: envelope }) });
-      }
+      // Single-event rules only: a stateful rule's pre-filter match is no alert (refilled logs reach no detector).
+      alertMessages.push(...routeEvent(deps.rules, envelope).alerts.map((body) => ({ body })));
     }
     return { backfill, alertMessages, missing: missing.length };
   };

@@ -1,5 +1,5 @@
 import type { LogStreamSummary } from '../../lib/okta/log-streams.ts';
-import { matchingRules, ruleSummary } from '../../lib/rules/compile.ts';
+import { routeEvent } from '../../lib/rules/routing.ts';
 import type { CompiledAlertRule } from '../../lib/rules/types.ts';
 import type { AlertClaims, AlertPublisher } from '../alert/process-alert.ts';
 import { OktaEventCore } from '../shared/okta-event.ts';
@@ -166,9 +166,8 @@ const checkPage = async (
     const { envelope, text } = wrapEvent(record, JSON.stringify(entry.event), settings.envelope);
     if (missing) backfill.push({ body: text, attributes: { [ORIGIN_ATTRIBUTE]: 'backfill' } });
     if (entry.core !== undefined) {
-      for (const rule of matchingRules(deps.rules, envelope)) {
-        alerts.push({ body: JSON.stringify({ rule: ruleSummary(rule), event: envelope }) });
-      }
+      // Single-event rules only: a stateful rule's pre-filter match is no alert (refilled events reach no detector).
+      alerts.push(...routeEvent(deps.rules, envelope).alerts.map((body) => ({ body })));
     }
   }
   return { backfill, alerts, latest };
