@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSRecord } from 'aws-lambda';
 import { createAlertBatchHandler } from '../../lambdas/alert/alert-records.ts';
+import { handleDetectorMessage } from '../../lambdas/detector/process-detection.ts';
 import { type IngestOutcome, ingestEnvelope, MAX_CLOCK_SKEW_MS } from '../../lambdas/ingest/ingest-envelope.ts';
 import { runSequencer, type SequencerSettings } from '../../lambdas/sequencer/run-sequencer.ts';
 import {
@@ -21,6 +22,7 @@ import { windowEndOf, windowStartOf } from '../../lambdas/shared/window.ts';
 import type { OktaFeed, WatchdogDeps } from '../../lambdas/watchdog/run-watchdog.ts';
 import { compileRules, type LoadedRule, matchingRules, ruleSummary } from '../rules/index.ts';
 import type { CompiledAlertRule } from '../rules/types.ts';
+import { MemoryDetectorStore } from './memory-detector-store.ts';
 import {
   type Lane,
   type LocalStore,
@@ -120,6 +122,9 @@ export class LocalPipeline {
   private readonly pin: SourcePin;
   private readonly compiled = new Map<string, CompiledAlertRule[]>();
   private readonly runId = new Date().toISOString().replaceAll(/[-:.]/g, '').slice(0, 15);
+  /** Stateful rules' windows: in memory, whichever store the tables use. */
+  private readonly detectorStore = new MemoryDetectorStore();
+  private detected = 0;
 
   private constructor(
     private readonly options: LocalPipelineOptions,
@@ -189,7 +194,7 @@ export class LocalPipeline {
 
   /** The bus: each record to its lane's ingest queue, and to the alert queue once for each rule it matches. */
   private route(records: readonly PipelineInput[], origin: EventOrigin): Routed {
-    const routed: Routed = { rejected: [], ingest: new Map(), alerts: [] };
+    const routed: Routed = { rejected: [], ingest: new Map(), alerts: [], detections: [] };
     for (const record of records) {
       this.counts.read++;
       if ('error' in record) {
@@ -208,6 +213,13 @@ export class LocalPipeline {
         attributes: { line: String(record.line), ...(origin === 'backfill' ? { [ORIGIN_ATTRIBUTE]: origin } : {}) },
       });
       for (const rule of matchingRules(this.rulesFor(record.envelope.source), record.envelope)) {
+        if (rule.detect !== undefined) {
+          // A stateful rule's pre-filter: the event goes to its detector, as the rule's EventBridge target sends it.
+          routed.detections.push(
+            JSON.stringify({ rule: { ...ruleSummary(rule), detect: rule.detect }, event: record.envelope }),
+          );
+          continue;
+        }
         routed.alerts.push({ body: JSON.stringify({ rule: ruleSummary(rule), event: record.envelope }) });
         this.options.onMatch?.(rule.id, record.envelope);
       }
@@ -215,12 +227,13 @@ export class LocalPipeline {
     return routed;
   }
 
-  private async deliver({ rejected, ingest, alerts }: Routed): Promise<void> {
+  private async deliver({ rejected, ingest, alerts, detections }: Routed): Promise<void> {
     for (const record of rejected) await this.quarantineLine(record.line, record.error, record.raw);
     await Promise.all([
       ...this.stack.lanes.map((lane) => lane.queue.send(ingest.get(lane.source.name) ?? [])),
       this.stack.alertQueue.send(alerts),
     ]);
+    await this.detect(detections);
     // Sealing happens between chunks, so the close read now holds for every record of this one.
     await Promise.all([
       ...this.stack.lanes.map(async (lane) => this.drainIngest(lane, await lane.events.readClose())),
@@ -379,6 +392,23 @@ export class LocalPipeline {
    * The alert Lambda's code on the alert queue. A record that fails MAX_RECEIVES times is reported with its reason
    * and dropped, as the deployed queue would move it to its DLQ: a run always ends.
    */
+  /**
+   * The detector Lambda's code on the events stateful rules' pre-filters matched, in arrival order, its state in
+   * memory; what it detects goes to the alert queue like any alert. A message it cannot accept is quarantined.
+   */
+  private async detect(bodies: readonly string[]): Promise<void> {
+    for (const [index, body] of bodies.entries()) {
+      await handleDetectorMessage(body, `detect-${this.runId}-${++this.detected}-${index}`, {
+        store: this.detectorStore,
+        alertQueue: this.stack.alertQueue,
+        quarantine: this.stack.archive,
+        pin: this.pin,
+        keepSeconds: this.options.allowedLatenessSeconds + DETECTOR_KEEP_MARGIN_SECONDS,
+        now: Date.now,
+      });
+    }
+  }
+
   private drainAlerts(): Promise<void> {
     const reasons = new Map<string, string>();
     const handleBatch = createAlertBatchHandler({
@@ -443,7 +473,12 @@ interface Routed {
   readonly rejected: Array<Extract<PipelineInput, { error: string }>>;
   readonly ingest: Map<SourceName, QueueMessage[]>;
   readonly alerts: QueueMessage[];
+  /** Detector-queue messages of stateful rules. */
+  readonly detections: string[];
 }
+
+/** How long detector state outlives its window besides the allowed lateness, as deployed (lib/constructs/detection.ts). */
+const DETECTOR_KEEP_MARGIN_SECONDS = 86_400;
 
 /** The local sequencer could not seal a window (e.g. the archive directory holds a damaged manifest). */
 export class WindowSetAsideError extends Error {
