@@ -36,6 +36,9 @@ const FUNCTION_ENV = {
   AUTO_REACTIVATE: 'false',
   CHECK_DELAY_SECONDS: '420',
   AUTH0_HTTP_SECRET_NAME: 'olp/auth0-http',
+  DETECTOR_TABLE_NAME: 'detector',
+  DETECTOR_KEEP_SECONDS: '86520',
+  DETECTOR_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/detector',
 };
 
 describe('Lambda bundles', () => {

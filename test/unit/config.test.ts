@@ -171,6 +171,11 @@ describe('parseConfig', () => {
         'oktaApiShare',
         'auth0EventSourceName',
         'auth0HttpSink',
+        'auth0Domain',
+        'auth0SecretName',
+        'oktaPii',
+        'auth0Pii',
+        'piiHashSecretName',
         'auth0HttpSecretName',
       ].sort(),
     );
