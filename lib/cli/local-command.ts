@@ -163,7 +163,7 @@ export const localCommand = async (args: string[], io: CliIo): Promise<number> =
     await push();
     const counts = await pipeline.finish();
     progress.clear();
-    const summary = formatSummary(counts, archiveDir, Date.now() - started);
+    const summary = formatSummary(counts, archiveDir, Date.now() - started, pipeline.store);
     const forwarded = forwarder === undefined ? '' : formatForwardingSummary(await forwarder.settle());
     (json ? io.stderr : io.stdout).write(summary + forwarded);
     return 0;

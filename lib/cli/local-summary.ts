@@ -1,4 +1,5 @@
 import { escapeForTerminal, shortForTerminal } from '../../lambdas/shared/escape-text.ts';
+import type { LocalStore } from '../local/pipeline-stack.ts';
 
 /** Quarantined inputs of one kind of reason: how many, and the first few line numbers. */
 export interface ReasonGroup {
@@ -72,8 +73,16 @@ const failureLines = (failures: readonly AlertFailure[]): string[] => {
   ];
 };
 
-/** The summary `olp local` prints at the end: what was read, kept, dropped, quarantined, alerted and archived. */
-export const formatSummary = (c: SummaryCounts, archiveDir: string, elapsedMs: number): string => {
+const STORES: Readonly<Record<LocalStore, string>> = {
+  'in-process': 'store: in this process (--stand-ins for dynalite and fauxqs)',
+  'stand-ins': 'store: dynalite and fauxqs',
+};
+
+/**
+ * The summary `olp local` prints at the end: what was read, kept, dropped, quarantined, alerted and archived, and
+ * where the tables and queues were.
+ */
+export const formatSummary = (c: SummaryCounts, archiveDir: string, elapsedMs: number, store?: LocalStore): string => {
   const source =
     c.sourcePin === undefined
       ? 'source: any Okta source (pin with --event-source-name)'
@@ -82,6 +91,7 @@ export const formatSummary = (c: SummaryCounts, archiveDir: string, elapsedMs: n
     '',
     `Summary (${(elapsedMs / 1000).toFixed(1)} s)`,
     `  ${source}`,
+    ...(store === undefined ? [] : [`  ${STORES[store]}`]),
     `  events read            ${n(c.read)}`,
     `    unique (staged)      ${n(c.staged)}`,
     `      late               ${n(c.late)}  (arrived after their window closed; in a supplement unless its seal read them)`,

@@ -212,6 +212,8 @@ export class LocalPipeline {
         body: record.raw,
         attributes: { line: String(record.line), ...(origin === 'backfill' ? { [ORIGIN_ATTRIBUTE]: origin } : {}) },
       });
+      // As the HTTP sink does: an event ingest will quarantine is matched by no rule, so it is quarantined once.
+      if (!lane.source.identify(record.envelope.detail).ok) continue;
       for (const rule of matchingRules(this.rulesFor(record.envelope.source), record.envelope)) {
         if (rule.detect !== undefined) {
           // A stateful rule's pre-filter: the event goes to its detector, as the rule's EventBridge target sends it.

@@ -42,7 +42,13 @@ const summaryCounts = (text: string) => {
   };
 };
 
-describe('olp local', () => {
+/** Each scenario runs on the in-process store (the default) and on the stand-ins, dynalite and fauxqs. */
+const STORES = [
+  ['in-process', [], 'store: in this process'],
+  ['stand-ins', ['--stand-ins'], 'store: dynalite and fauxqs'],
+] as const;
+
+describe.each(STORES)('olp local on the %s store', (_, storeArgs, storeLine) => {
   const sample = generateSample({ count: 400, seed: 11 });
 
   it('alerts once per rule and event and archives each event once, however shuffled and redelivered', async () => {
@@ -61,7 +67,9 @@ describe('olp local', () => {
     const events = join(temp.dir, 'shuffled.jsonl');
     await writeFile(events, jsonl(deliveries));
     const archiveDir = dir('archive');
-    const rules = compileRules(loadRules(), SOURCE);
+    // Single-event rules: one alert per rule and event. Stateful rules are checked below for once per group and window.
+    const rules = compileRules(loadRules(), SOURCE).filter((rule) => rule.detect === undefined);
+    const stateful = new Set(loadRules().flatMap((rule) => (rule.kind === undefined ? [] : [rule.id])));
     const expected = sample.uniqueEvents.flatMap((event) => {
       const wrapped = toEnvelope(event, SOURCE);
       const uuid = (event as { uuid: string }).uuid;
@@ -69,7 +77,17 @@ describe('olp local', () => {
     });
 
     // Act
-    const run = await runOlp(['local', '--events', events, '--json', '--lateness', '0', '--archive-dir', archiveDir]);
+    const run = await runOlp([
+      'local',
+      ...storeArgs,
+      '--events',
+      events,
+      '--json',
+      '--lateness',
+      '0',
+      '--archive-dir',
+      archiveDir,
+    ]);
 
     // Assess
     expect(run.code).toBe(0);
@@ -77,7 +95,10 @@ describe('olp local', () => {
     for (const alert of alerts) {
       expect(Object.keys(alert).sort()).toEqual(['eventType', 'published', 'ruleId', 'severity', 'subject', 'uuid']);
     }
-    expect(alerts.map((alert) => `${alert.ruleId} ${alert.uuid}`).sort()).toEqual(expected.sort());
+    const single = alerts.filter((alert) => !stateful.has(alert.ruleId));
+    expect(single.map((alert) => `${alert.ruleId} ${alert.uuid}`).sort()).toEqual(expected.sort());
+    const detections = alerts.filter((alert) => stateful.has(alert.ruleId)).map((a) => `${a.ruleId} ${a.uuid}`);
+    expect(new Set(detections).size).toBe(detections.length);
     expect(alerts.some((alert) => alert.ruleId === 'log-stream-deactivated' && alert.severity === 'critical')).toBe(
       true,
     );
@@ -100,7 +121,7 @@ describe('olp local', () => {
     await writeFile(events, gzipSync(jsonl(sample.deliveries)));
 
     // Act
-    const run = await runOlp(['local', '--events', events, '--archive-dir', dir('archive')]);
+    const run = await runOlp(['local', ...storeArgs, '--events', events, '--archive-dir', dir('archive')]);
 
     // Assess
     expect(run.code).toBe(0);
@@ -110,6 +131,7 @@ describe('olp local', () => {
     expect(counts.staged).toBe(400);
     expect(counts.staged + counts.duplicates + counts.quarantined).toBe(counts.read);
     expect(counts.archived).toBe(counts.staged);
+    expect(run.stdout).toContain(storeLine);
   });
 
   it('reads stdin and quarantines bad lines with their line numbers, exit code 0', async () => {
@@ -126,7 +148,7 @@ describe('olp local', () => {
     const archiveDir = dir('archive');
 
     // Act
-    const run = await runOlp(['local', '--events', '-', '--archive-dir', archiveDir], { stdin: input });
+    const run = await runOlp(['local', ...storeArgs, '--events', '-', '--archive-dir', archiveDir], { stdin: input });
 
     // Assess
     expect(run.code).toBe(0);
@@ -148,7 +170,17 @@ describe('olp local', () => {
     await writeFile(events, jsonl(sample.deliveries.slice(0, 300)));
     const dataDir = dir('data');
     const archiveDir = dir('archive');
-    const args = ['local', '--events', events, '--json', '--archive-dir', archiveDir, '--data-dir', dataDir];
+    const args = [
+      'local',
+      ...storeArgs,
+      '--events',
+      events,
+      '--json',
+      '--archive-dir',
+      archiveDir,
+      '--data-dir',
+      dataDir,
+    ];
 
     // Act
     const first = await runOlp(args);
@@ -159,6 +191,8 @@ describe('olp local', () => {
     expect(summaryCounts(second.stderr)).toMatchObject({ staged: 0, quarantined: 0 });
     expect(summaryCounts(second.stderr).duplicates).toBe(300);
     expect(second.stdout).toBe('');
+    // Dedupe records live in dynalite's files there, whichever store was asked for.
+    expect(second.stderr).toContain('store: dynalite and fauxqs');
   });
 
   it('adds to an archive directory that holds other events for the same windows, never rewriting what it holds', async () => {
@@ -167,11 +201,18 @@ describe('olp local', () => {
     const [first, second] = [sample.uniqueEvents.slice(0, 20), sample.uniqueEvents.slice(5, 25)];
     await writeFile(join(temp.dir, 'first.jsonl'), jsonl(first ?? []));
     await writeFile(join(temp.dir, 'second.jsonl'), jsonl(second ?? []));
-    await runOlp(['local', '--events', join(temp.dir, 'first.jsonl'), '--archive-dir', archiveDir]);
+    await runOlp(['local', ...storeArgs, '--events', join(temp.dir, 'first.jsonl'), '--archive-dir', archiveDir]);
     const before = await readArchiveDir(archiveDir);
 
     // Act
-    const run = await runOlp(['local', '--events', join(temp.dir, 'second.jsonl'), '--archive-dir', archiveDir]);
+    const run = await runOlp([
+      'local',
+      ...storeArgs,
+      '--events',
+      join(temp.dir, 'second.jsonl'),
+      '--archive-dir',
+      archiveDir,
+    ]);
 
     // Assess: the second run's new events are supplements; every part the first run wrote is untouched.
     expect(run.code).toBe(0);
@@ -194,13 +235,13 @@ describe('olp local', () => {
     const archiveDir = dir('archive');
     const events = join(temp.dir, 'few.jsonl');
     await writeFile(events, jsonl(sample.uniqueEvents.slice(0, 3)));
-    await runOlp(['local', '--events', events, '--archive-dir', archiveDir]);
+    await runOlp(['local', ...storeArgs, '--events', events, '--archive-dir', archiveDir]);
     const [prefix] = (await readArchiveDir(archiveDir)).windows.keys();
     await writeFile(join(archiveDir, `${prefix}manifest.json`), '{"damaged": true}');
     await writeFile(events, jsonl(sample.uniqueEvents.slice(3, 6)));
 
     // Act
-    const run = await runOlp(['local', '--events', events, '--archive-dir', archiveDir]);
+    const run = await runOlp(['local', ...storeArgs, '--events', events, '--archive-dir', archiveDir]);
 
     // Assess
     expect(run.code).toBe(1);
@@ -217,14 +258,14 @@ describe('olp local', () => {
     [['--rules', '/no/such/rules'], 2, '/no/such/rules'],
     [['--bogus'], 2, 'bogus'],
   ])('fails %j with exit code %i and one line naming the problem', async (args, code, message) => {
-    const run = await runOlp(['local', '--archive-dir', dir('archive'), ...args]);
+    const run = await runOlp(['local', ...storeArgs, '--archive-dir', dir('archive'), ...args]);
     expect(run.code).toBe(code);
     expect(linesOf(run.stderr)).toHaveLength(1);
     expect(run.stderr).toContain(message);
   });
 });
 
-describe('olp local --okta-org', () => {
+describe.each(STORES)('olp local --okta-org on the %s store', (_, storeArgs) => {
   let okta: FakeOkta;
   const { uniqueEvents } = generateSample({ count: 230, seed: 4 });
 
@@ -244,6 +285,7 @@ describe('olp local --okta-org', () => {
     const run = await runOlp(
       [
         'local',
+        ...storeArgs,
         '--okta-org',
         okta.url,
         '--since',
