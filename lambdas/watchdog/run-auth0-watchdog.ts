@@ -88,6 +88,8 @@ export interface Auth0WatchdogDeps {
   /** The Auth0 ingest queue. */
   readonly ingestQueue: QueueSender;
   readonly alertQueue: QueueSender;
+  /** Where refilled logs a stateful rule's pre-filter matches go, as the rule's EventBridge target would send them. */
+  readonly detectorQueue: QueueSender;
   readonly claims: AlertClaims;
   readonly publisher: AlertPublisher;
   /** The deployed Auth0 alert rules, compiled for the envelope's source. */
@@ -283,15 +285,17 @@ export const runAuth0Watchdog = async (
     const missing = keyed.filter(({ key }) => !found.has(`${key.pk}|${key.sk}`)).map(({ log }) => log);
     const backfill: QueueMessage[] = [];
     const alertMessages: QueueMessage[] = [];
+    const detections: QueueMessage[] = [];
     // A log that is not a valid Auth0 log goes to ingest all the same, to be quarantined there with its reason.
     for (const log of [...missing, ...invalid]) {
       const { envelope, text } = wrapEvent(log.record, log.text, settings.envelope, AUTH0);
       backfill.push({ body: text, attributes: { [ORIGIN_ATTRIBUTE]: 'backfill' } });
       if (log.mark === undefined) continue;
-      // Single-event rules only: a stateful rule's pre-filter match is no alert (refilled logs reach no detector).
-      alertMessages.push(...routeEvent(deps.rules, envelope).alerts.map((body) => ({ body })));
+      const routed = routeEvent(deps.rules, envelope);
+      alertMessages.push(...routed.alerts.map((body) => ({ body })));
+      detections.push(...routed.detections.map((body) => ({ body })));
     }
-    return { backfill, alertMessages, missing: missing.length };
+    return { backfill, alertMessages, detections, missing: missing.length };
   };
 
   if (state.checkpoint === undefined) {
@@ -370,6 +374,7 @@ export const runAuth0Watchdog = async (
       // Sent before the checkpoint moves past them: a crash here re-reads the page, and ingest dedupes the copies.
       await deps.ingestQueue.send(outcome.backfill);
       await deps.alertQueue.send(outcome.alertMessages);
+      await deps.detectorQueue.send(outcome.detections);
       progress.checked += checkable.length;
       progress.backfilled += outcome.missing;
       progress.alertMessages += outcome.alertMessages.length;

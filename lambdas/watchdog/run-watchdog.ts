@@ -54,6 +54,8 @@ export interface WatchdogDeps {
   readonly staged: Pick<EventStore, 'getStaged'>;
   readonly ingestQueue: QueueSender;
   readonly alertQueue: QueueSender;
+  /** Where refilled events a stateful rule's pre-filter matches go, as the rule's EventBridge target would send them. */
+  readonly detectorQueue: QueueSender;
   /** The alert path's claims and topic, for the watchdog's own alerts. */
   readonly claims: AlertClaims;
   readonly publisher: AlertPublisher;
@@ -130,6 +132,8 @@ const findingOf = (stream: LogStreamSummary | undefined): StreamFinding => {
 interface PageOutcome {
   readonly backfill: QueueMessage[];
   readonly alerts: QueueMessage[];
+  /** Detector-queue messages of the missing events a stateful rule's pre-filter matches. */
+  readonly detections: QueueMessage[];
   /** The latest `published` of the page's valid events (epoch ms). */
   readonly latest: number;
 }
@@ -158,6 +162,7 @@ const checkPage = async (
 
   const backfill: QueueMessage[] = [];
   const alerts: QueueMessage[] = [];
+  const detections: QueueMessage[] = [];
   for (const entry of keyed) {
     const record = entry.event as Record<string, unknown>;
     const missing = entry.key === undefined || !found.has(`${entry.key.pk}|${entry.key.sk}`);
@@ -166,11 +171,13 @@ const checkPage = async (
     const { envelope, text } = wrapEvent(record, JSON.stringify(entry.event), settings.envelope);
     if (missing) backfill.push({ body: text, attributes: { [ORIGIN_ATTRIBUTE]: 'backfill' } });
     if (entry.core !== undefined) {
-      // Single-event rules only: a stateful rule's pre-filter match is no alert (refilled events reach no detector).
-      alerts.push(...routeEvent(deps.rules, envelope).alerts.map((body) => ({ body })));
+      const routed = routeEvent(deps.rules, envelope);
+      alerts.push(...routed.alerts.map((body) => ({ body })));
+      // Only missing events: the stream's copy of the others has reached the detectors already.
+      if (missing) detections.push(...routed.detections.map((body) => ({ body })));
     }
   }
-  return { backfill, alerts, latest };
+  return { backfill, alerts, detections, latest };
 };
 
 /**
@@ -263,6 +270,7 @@ export const runWatchdog = async (deps: WatchdogDeps, settings: WatchdogSettings
     // Sent before the cursor moves past them: a crash here re-reads the page, and ingest dedupes the copies.
     await deps.ingestQueue.send(outcome.backfill);
     await deps.alertQueue.send(outcome.alerts);
+    await deps.detectorQueue.send(outcome.detections);
     progress.checked += page.length;
     progress.backfilled += outcome.backfill.length;
     progress.alertMessages += outcome.alerts.length;

@@ -40,6 +40,8 @@ export interface FeedWatchdogProps {
   readonly ingest: QueuedConsumer;
   /** Where refilled events that match an alert rule go, as the rule's EventBridge target would send them. */
   readonly alert: QueuedConsumer;
+  /** Where refilled events a stateful rule's pre-filter matches go. */
+  readonly detector: QueuedConsumer;
   readonly alertRules: readonly CompiledAlertRule[];
   readonly logRetention?: logs.RetentionDays;
 }
@@ -76,6 +78,7 @@ export class FeedWatchdog extends Construct {
         EXPECTED_ACCOUNT: props.ingest.queue.env.account,
         INGEST_QUEUE_URL: props.ingest.queue.queueUrl,
         ALERT_QUEUE_URL: props.alert.queue.queueUrl,
+        DETECTOR_QUEUE_URL: props.detector.queue.queueUrl,
         ALERTS_TABLE_NAME: props.claimsTable.tableName,
         ALERT_TOPIC_ARN: props.alertTopic.topicArn,
         ALERT_DEDUPE_RETENTION_DAYS: String(props.alertDedupeRetentionDays),
@@ -110,6 +113,7 @@ const grantWatchdogAccess = (
     readonly alertTopic: sns.ITopic;
     readonly ingest: QueuedConsumer;
     readonly alert: QueuedConsumer;
+    readonly detector: QueuedConsumer;
   },
 ): void => {
   secretsmanager.Secret.fromSecretNameV2(scope, props.secretId, props.secretName).grantRead(role);
@@ -141,6 +145,7 @@ const grantWatchdogAccess = (
   );
   props.ingest.admitSender(role);
   props.alert.admitSender(role);
+  props.detector.admitSender(role);
 };
 
 /** How long Auth0 may take to show a log in the Management API, on top of the stream's allowed lateness. */
@@ -180,6 +185,8 @@ export interface Auth0FeedWatchdogProps {
   readonly ingest: QueuedConsumer;
   /** Where refilled logs that match an Auth0 alert rule go. */
   readonly alert: QueuedConsumer;
+  /** Where refilled logs a stateful Auth0 rule's pre-filter matches go. */
+  readonly detector: QueuedConsumer;
   /**
    * The Auth0 alert rules compiled for the source refilled logs arrive with: the partner event source, or the HTTP
    * sink's (AUTH0_HTTP_SOURCE) without one.
@@ -235,6 +242,7 @@ export class Auth0FeedWatchdog extends Construct {
         EXPECTED_ACCOUNT: props.ingest.queue.env.account,
         INGEST_QUEUE_URL: props.ingest.queue.queueUrl,
         ALERT_QUEUE_URL: props.alert.queue.queueUrl,
+        DETECTOR_QUEUE_URL: props.detector.queue.queueUrl,
         ALERTS_TABLE_NAME: props.claimsTable.tableName,
         ALERT_TOPIC_ARN: props.alertTopic.topicArn,
         ALERT_DEDUPE_RETENTION_DAYS: String(props.alertDedupeRetentionDays),

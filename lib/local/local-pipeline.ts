@@ -257,6 +257,8 @@ export class LocalPipeline {
       staged: this.stack.okta.events,
       ingestQueue: this.stack.okta.queue,
       alertQueue: this.stack.alertQueue,
+      // The local detector runs inline: what the watchdog refills is counted as it is sent.
+      detectorQueue: { send: async (messages) => this.detect(messages.map((message) => message.body)) },
       claims: this.stack.claims,
       publisher: this.stack.topic,
       rules,

@@ -368,6 +368,7 @@ export class OktaLogPipelineStack extends Stack {
         alertTopic: this.stateful.alertTopic.topic,
         ingest: this.ingest,
         alert: this.alerting.consumer,
+        detector: this.detection.consumer,
         // The watchdog refills Okta events only.
         alertRules: oktaRules,
         logRetention: config.logRetentionDays,
@@ -495,6 +496,7 @@ export class OktaLogPipelineStack extends Stack {
       alertTopic: this.stateful.alertTopic.topic,
       ingest: auth0.ingest,
       alert: this.alerting.consumer,
+      detector: this.detection.consumer,
       // Rules that alert on each log: a stateful rule's logs go to the detector, which refilled logs do not reach.
       alertRules: (eventSourceName !== undefined
         ? busRules

@@ -64,7 +64,7 @@ const statementsOfRole = (template: Template, roleId: string) =>
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
 
 describe("the feed watchdog's Auth0 check in the stack", () => {
-  it('is absent without auth0Domain and auth0SecretName, and adding it changes no resource but the two queue policies', () => {
+  it('is absent without auth0Domain and auth0SecretName, and adding it changes no resource but three queue policies', () => {
     // Prepare
     const without = synth(EVENTBRIDGE);
     const withIt = synth({ ...EVENTBRIDGE, ...WATCHDOG });
@@ -76,11 +76,13 @@ describe("the feed watchdog's Auth0 check in the stack", () => {
     const after = resourcesOf(withIt.template);
     const changed = Object.keys(before).filter((id) => JSON.stringify(before[id]) !== JSON.stringify(after[id]));
 
-    // Assert: every resource keeps its logical id; only the Auth0 ingest queue and the alert queue admit a new sender.
+    // Assert: every resource keeps its logical id; only the Auth0 ingest, alert and detector queues admit a new sender.
     expect(changed.map((id) => (before[id] as { Type: string }).Type)).toEqual([
       'AWS::SQS::QueuePolicy',
       'AWS::SQS::QueuePolicy',
+      'AWS::SQS::QueuePolicy',
     ]);
+    expect(changed.some((id) => /DetectionConsumerQueue/.test(id))).toBe(true);
     expect(changed.some((id) => /Auth0IngestQueue/.test(id))).toBe(true);
     expect(changed.some((id) => /AlertingConsumerQueue/.test(id))).toBe(true);
   });
@@ -119,7 +121,7 @@ describe("the feed watchdog's Auth0 check in the stack", () => {
     expect(properties.Environment.Variables.AUTH0_EVENT_SOURCE_NAME).toBeUndefined();
   });
 
-  it('may read its one secret, its own state item and staged Auth0 logs by key, and send to two queues only', () => {
+  it('may read its one secret, its own state item and staged Auth0 logs by key, and send to three queues only', () => {
     const { stack, template } = synth({
       ...EVENTBRIDGE,
       ...WATCHDOG,
@@ -152,9 +154,10 @@ describe("the feed watchdog's Auth0 check in the stack", () => {
       expect.arrayContaining([
         stack.resolve(stack.auth0?.ingest.queue.queueArn),
         stack.resolve(stack.alerting.consumer.queue.queueArn),
+        stack.resolve(stack.detection.consumer.queue.queueArn),
       ]),
     );
-    expect(queues).toHaveLength(2);
+    expect(queues).toHaveLength(3);
   });
 
   it('has alarms like the Okta check: logs dropped, stream inactive, errors, lag; only with the config', () => {

@@ -71,7 +71,7 @@ describe('the feed watchdog in the stack', () => {
     });
   });
 
-  it('may read that one secret, its own state item, staged events by key, and send to the two queues only', () => {
+  it('may read that one secret, its own state item, staged events by key, and send to its three queues only', () => {
     const { template } = synth(WATCHDOG);
     const { properties } = watchdogFunction(template);
     const roleId = properties.Role['Fn::GetAtt'][0];
@@ -92,10 +92,11 @@ describe('the feed watchdog in the stack', () => {
     const queues = statements
       .filter((statement) => JSON.stringify(statement.Action).includes('sqs:SendMessage'))
       .flatMap((statement) => [statement.Resource].flat());
-    expect(queues).toHaveLength(2);
+    // Ingest, alert and detector.
+    expect(queues).toHaveLength(3);
   });
 
-  it('is excepted from the deny of the ingest and alert queues, and only of those', () => {
+  it('is excepted from the deny of the ingest, alert and detector queues, and only of those', () => {
     const { template } = synth(WATCHDOG);
     const roleId = watchdogFunction(template).properties.Role['Fn::GetAtt'][0];
     const queuePolicies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
@@ -106,7 +107,7 @@ describe('the feed watchdog in the stack', () => {
           JSON.stringify(statement.Condition?.ArnNotEquals ?? {}).includes(`"${roleId}"`),
       ),
     );
-    expect(excepting).toHaveLength(2);
+    expect(excepting).toHaveLength(3);
   });
 
   it('replaces FeedSilence with its own alarms: dropping events, stream inactive, errors, lag', () => {

@@ -29,7 +29,13 @@ const failedLogin = (
   }
 ).matches[0]?.envelope;
 
-describe('olp local with Auth0 logs beside Okta events', () => {
+/** Each scenario runs on the in-process store (the default) and on the stand-ins, dynalite and fauxqs. */
+const STORES = [
+  ['in-process', []],
+  ['stand-ins', ['--stand-ins']],
+] as const;
+
+describe.each(STORES)('olp local with Auth0 logs beside Okta events, on the %s store', (store, storeArgs) => {
   it('archives each Auth0 log once under auth0/, in order, and alerts on them once, however duplicated and shuffled', async () => {
     if (failedLogin === undefined) throw new Error('the fixture has no envelope');
     const okta = generateSample({ count: 200, seed: 21 });
@@ -53,11 +59,21 @@ describe('olp local with Auth0 logs beside Okta events', () => {
       .map((record) => ({ record, key: random() }))
       .sort((a, b) => a.key - b.key)
       .map(({ record }) => record);
-    const input = join(temp.dir, 'mixed.jsonl');
+    const input = join(temp.dir, `mixed-${store}.jsonl`);
     await writeFile(input, `${shuffled.map((record) => JSON.stringify(record)).join('\n')}\n`);
-    const archiveDir = join(temp.dir, 'archive');
+    const archiveDir = join(temp.dir, `archive-${store}`);
 
-    const run = await runOlp(['local', '--events', input, '--json', '--lateness', '0', '--archive-dir', archiveDir]);
+    const run = await runOlp([
+      'local',
+      ...storeArgs,
+      '--events',
+      input,
+      '--json',
+      '--lateness',
+      '0',
+      '--archive-dir',
+      archiveDir,
+    ]);
 
     expect(run.code).toBe(0);
     const contents = await readArchiveDir(archiveDir);
@@ -107,11 +123,11 @@ describe('olp local with Auth0 logs beside Okta events', () => {
     const unique = new Set(deliveries.map((delivery) => delivery.detail.log_id));
     expect(unique.size).toBe(300);
     expect(deliveries.length).toBeGreaterThan(300);
-    const input = join(temp.dir, 'auth0-sample.jsonl');
+    const input = join(temp.dir, `auth0-sample-${store}.jsonl`);
     await writeFile(input, sample.stdout);
-    const archiveDir = join(temp.dir, 'auth0-sample-archive');
+    const archiveDir = join(temp.dir, `auth0-sample-archive-${store}`);
 
-    const run = await runOlp(['local', '--events', input, '--json', '--archive-dir', archiveDir]);
+    const run = await runOlp(['local', ...storeArgs, '--events', input, '--json', '--archive-dir', archiveDir]);
 
     expect(run.code).toBe(0);
     const contents = await readArchiveDir(archiveDir);

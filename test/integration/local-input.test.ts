@@ -18,7 +18,13 @@ const sample = generateSample({ count: 200, seed: 13 });
 const events = sample.uniqueEvents as SystemLogEvent[];
 const uuidsOf = (list: readonly { uuid: string }[]) => list.map((event) => event.uuid).sort();
 
-describe('olp local input', () => {
+/** Each scenario runs on the in-process store (the default) and on the stand-ins, dynalite and fauxqs. */
+const STORES = [
+  ['in-process', []],
+  ['stand-ins', ['--stand-ins']],
+] as const;
+
+describe.each(STORES)('olp local input on the %s store', (_, storeArgs) => {
   it('archives events published from 2020 to 2026, duplicated and shuffled, each once and in order', async () => {
     // Prepare: a few events a year, every one delivered twice, in an order unrelated to time.
     const spread = events.slice(0, 42).map((event, i) => ({
@@ -31,7 +37,7 @@ describe('olp local input', () => {
     const archiveDir = dir('archive');
 
     // Act
-    const run = await runOlp(['local', '--events', file, '--archive-dir', archiveDir]);
+    const run = await runOlp(['local', ...storeArgs, '--events', file, '--archive-dir', archiveDir]);
 
     // Assess
     expect(run.code).toBe(0);
@@ -51,7 +57,7 @@ describe('olp local input', () => {
     const archiveDir = dir('archive');
 
     // Act
-    const run = await runOlp(['local', '--events', file, '--archive-dir', archiveDir]);
+    const run = await runOlp(['local', ...storeArgs, '--events', file, '--archive-dir', archiveDir]);
 
     // Assess
     expect(run.code).toBe(0);
@@ -69,6 +75,7 @@ describe('olp local input', () => {
     // Act
     const run = await runOlp([
       'local',
+      ...storeArgs,
       '--events',
       file,
       '--archive-dir',
@@ -88,7 +95,7 @@ describe('olp local input', () => {
   });
 
   it('rejects a malformed --event-source-name in one line', async () => {
-    const run = await runOlp(['local', '--event-source-name', 'acme', '--archive-dir', dir('archive')]);
+    const run = await runOlp(['local', ...storeArgs, '--event-source-name', 'acme', '--archive-dir', dir('archive')]);
     expect(run.code).toBe(2);
     expect(linesOf(run.stderr)).toEqual([expect.stringContaining('--event-source-name must look like')]);
   });
@@ -109,7 +116,7 @@ describe('olp local input', () => {
     const archiveDir = dir('archive');
 
     // Act
-    const run = await runOlp(['local', '--events', file, '--archive-dir', archiveDir, '--json']);
+    const run = await runOlp(['local', ...storeArgs, '--events', file, '--archive-dir', archiveDir, '--json']);
 
     // Assess
     expect(run.code).toBe(0);

@@ -28,12 +28,18 @@ const log = (i: number) => ({
   data: { ...template, date: new Date(Date.now() - 3_600_000 + i * 1000).toISOString(), type: 'fp' },
 });
 
-describe('olp local --listen', () => {
+/** Each scenario runs on the in-process store (the default) and on the stand-ins, dynalite and fauxqs. */
+const STORES = [
+  ['in-process', []],
+  ['stand-ins', ['--stand-ins']],
+] as const;
+
+describe.each(STORES)('olp local --listen on the %s store', (store, storeArgs) => {
   it('takes Auth0 POSTs until SIGTERM, answers 401 without the right Authorization, and archives each log once', async () => {
-    const archiveDir = join(temp.dir, 'archive');
+    const archiveDir = join(temp.dir, `archive-${store}`);
     const child = spawn(
       process.execPath,
-      [BIN, 'local', '--listen', '127.0.0.1:0', '--json', '--archive-dir', archiveDir],
+      [BIN, 'local', ...storeArgs, '--listen', '127.0.0.1:0', '--json', '--archive-dir', archiveDir],
       {
         env: { ...process.env, OLP_HTTP_AUTHORIZATION: SECRET },
       },
@@ -86,7 +92,9 @@ describe('olp local --listen', () => {
       .map((line) => JSON.parse(line) as { ruleId: string });
     expect(alerts.filter((alert) => alert.ruleId === 'auth0-failed-login')).toHaveLength(12);
   }, 60_000);
+});
 
+describe('olp local --listen', () => {
   it('needs OLP_HTTP_AUTHORIZATION and a valid address', async () => {
     const noSecret = await runOlp(['local', '--listen', '127.0.0.1:0']);
     expect(noSecret.code).toBe(2);

@@ -143,6 +143,7 @@ const startStory = async (
     (await messaging.sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl ?? '';
   const ingestUrl = await queue('ingest-auth0');
   const alertUrl = await queue('alert');
+  const detectorUrl = await queue('detector');
   const subscriberUrl = await queue('alert-subscriber');
   const { TopicArn = '' } = await messaging.sns.send(new CreateTopicCommand({ Name: 'alerts' }));
   const { Attributes } = await messaging.sqs.send(
@@ -238,6 +239,7 @@ const startStory = async (
           staged: events,
           ingestQueue: sqsQueueSender(messaging.sqs, ingestUrl),
           alertQueue: sqsQueueSender(messaging.sqs, alertUrl),
+          detectorQueue: sqsQueueSender(messaging.sqs, detectorUrl),
           claims: createDynamoAlertClaims({
             client: dynamo.client,
             tableName: 'alert-claims',
