@@ -30,6 +30,8 @@ export interface PipelineAlarmsProps {
   readonly ingestFunction: lambda.IFunction;
   readonly sequencerFunction: lambda.IFunction;
   readonly alertFunction: lambda.IFunction;
+  /** The detector of stateful alert rules. */
+  readonly detectorFunction: lambda.IFunction;
   /** Stages again the staged events DynamoDB TTL deleted before their window was sealed. */
   readonly rescueFunction: lambda.IFunction;
   /**
@@ -110,6 +112,8 @@ export class PipelineAlarms extends Construct {
   public readonly ingestErrors: cloudwatch.Alarm;
   public readonly sequencerErrors: cloudwatch.Alarm;
   public readonly alertErrors: cloudwatch.Alarm;
+  public readonly detectorErrors: cloudwatch.Alarm;
+  public readonly detectorRecordsFailed: cloudwatch.Alarm;
   /** The oldest unsealed window is overdue, or the sequencer stopped reporting (a stopped or crashing sequencer). */
   public readonly sequencerLag: cloudwatch.Alarm;
   /** The sequencer set aside a window it could not seal as planned. */
@@ -191,6 +195,11 @@ export class PipelineAlarms extends Construct {
       'The sequencer failed; windows are not being sealed and archived.',
     );
     this.alertErrors = this.errorsOf('AlertErrors', props.alertFunction, 'The alert function failed.');
+    this.detectorErrors = this.errorsOf(
+      'DetectorErrors',
+      props.detectorFunction,
+      'The detector of stateful alert rules failed; their events wait in the detector queue.',
+    );
 
     // The sequencer reports the age every run, and runs every minute: no report for minutes on end means it is not
     // running (schedule disabled, concurrency 0, crashing), so missing data breaches.
@@ -235,6 +244,15 @@ export class PipelineAlarms extends Construct {
       alarmDescription:
         'The alert function reported records of a batch as failed (e.g. publishing to the alert topic failed); SQS ' +
         "redelivers them, then moves them to the Alert dead-letter queue. See the alert function's logs.",
+    });
+    this.detectorRecordsFailed = this.alarm('DetectorRecordsFailed', {
+      metric: pipelineMetric('DetectorRecordsFailed', 'Sum'),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      threshold: 0,
+      evaluationPeriods: 1,
+      alarmDescription:
+        'The detector reported records of a batch as failed (its table or the alert queue refused a request); SQS ' +
+        "redelivers them, then moves them to the Detector dead-letter queue. See the detector function's logs.",
     });
     this.rescueErrors = this.errorsOf(
       'RescueErrors',

@@ -399,6 +399,7 @@ export class OktaLogPipelineStack extends Stack {
       ingestFunction: this.ingest.lambdaFunction,
       sequencerFunction: this.sequencer.lambdaFunction,
       alertFunction: this.alerting.consumer.lambdaFunction,
+      detectorFunction: this.detection.consumer.lambdaFunction,
       rescueFunction: this.rescue.lambdaFunction,
       windowSealDelay: Duration.seconds(config.windowSeconds + config.allowedLatenessSeconds).plus(SEAL_GUARD),
       silenceMinutes: config.silenceMinutes,

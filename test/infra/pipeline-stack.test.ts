@@ -966,7 +966,7 @@ describe('OktaLogPipelineStack', () => {
     });
 
     it('has exactly these alarms', () => {
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 19);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 21);
     });
   });
 
