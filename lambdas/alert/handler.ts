@@ -6,30 +6,19 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { pinOf, RuleConsumerEnv } from '../shared/consumer-env.ts';
 import { createDynamoAlertClaims } from '../shared/dynamo-alert-claims.ts';
 import { readEnv } from '../shared/env.ts';
-import { OKTA_SOURCE_PREFIX } from '../shared/okta-event.ts';
 import { loadPiiRedactions, PiiEnv } from '../shared/pii-secret.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 import { S3ArchiveStore } from '../shared/s3-archive-store.ts';
 import { createAlertBatchHandler } from './alert-records.ts';
 import { createSnsAlertPublisher } from './sns-publisher.ts';
 
-const AlertEnv = z.object({
+const AlertEnv = RuleConsumerEnv.extend({
   ALERTS_TABLE_NAME: z.string().min(1),
   ALERT_TOPIC_ARN: z.string().startsWith('arn:', 'must be an SNS topic ARN'),
   ALERT_DEDUPE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
-  /** The one partner event source alerts are raised for (the stack's configured `eventSourceName`). */
-  EVENT_SOURCE_NAME: z.string().startsWith(OKTA_SOURCE_PREFIX, `must start with ${OKTA_SOURCE_PREFIX}`),
-  /** The Auth0 sources alerts are raised for too, comma-separated (its partner event source, the HTTP sink's). */
-  AUTH0_SOURCE_NAMES: z
-    .string()
-    .default('')
-    .transform((value) => value.split(',').filter((name) => name !== '')),
-  /** The stack's own account: envelopes naming another are quarantined. */
-  EXPECTED_ACCOUNT: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
-  /** Where rejected alert messages go, under `quarantine/`. */
-  QUARANTINE_BUCKET_NAME: z.string().min(1),
 });
 
 const env = readEnv(AlertEnv);
@@ -44,7 +33,7 @@ const deps = {
   }),
   publisher: createSnsAlertPublisher({ client: new SNSClient({}), topicArn: env.ALERT_TOPIC_ARN }),
   quarantine: new S3ArchiveStore(new S3Client({}), env.QUARANTINE_BUCKET_NAME),
-  pin: { source: [env.EVENT_SOURCE_NAME, ...env.AUTH0_SOURCE_NAMES], account: env.EXPECTED_ACCOUNT },
+  pin: pinOf(env),
   now: Date.now,
   logger,
   metrics,

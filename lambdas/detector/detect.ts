@@ -115,26 +115,39 @@ export async function detect(
   const seconds = Math.floor(event.time / 1000);
   const windowStart = Math.floor(seconds / spec.windowSeconds) * spec.windowSeconds;
   const groupSet = `${ruleId}#${digest(group)}`;
+  const run: Run = { ruleId, spec, event, store, settings, group, set: `${groupSet}#${windowStart}`, windowStart };
   switch (spec.kind) {
     case 'threshold':
-      return threshold(ruleId, spec, event, store, settings, group, `${groupSet}#${windowStart}`, windowStart);
+      return threshold(run);
     case 'distinct':
-      return distinct(ruleId, spec, event, store, settings, group, `${groupSet}#${windowStart}`, windowStart);
+      return distinct(run);
     case 'sequence':
-      return sequence(ruleId, spec, event, store, settings, group, groupSet);
+      return sequence({ ...run, set: groupSet });
   }
 }
 
-async function threshold(
-  ruleId: string,
-  spec: DetectSpec,
-  event: DetectedEvent,
-  store: DetectorStore,
-  settings: DetectSettings,
-  group: string,
-  set: string,
-  windowStart: number,
-): Promise<DetectOutcome> {
+/** One event through one rule: the set is its group's window (threshold, distinct) or its group (sequence). */
+interface Run {
+  readonly ruleId: string;
+  readonly spec: DetectSpec;
+  readonly event: DetectedEvent;
+  readonly store: DetectorStore;
+  readonly settings: DetectSettings;
+  readonly group: string;
+  readonly set: string;
+  readonly windowStart: number;
+}
+
+async function threshold({
+  ruleId,
+  spec,
+  event,
+  store,
+  settings,
+  group,
+  set,
+  windowStart,
+}: Run): Promise<DetectOutcome> {
   const counts = (spec.counts ?? []).map((count, index) => ({ count, index }));
   const matched = counts.filter(({ count }) => partMatches(count, event.envelope));
   if (matched.length === 0) return { kind: 'unmatched' };
@@ -152,16 +165,16 @@ async function threshold(
   };
 }
 
-async function distinct(
-  ruleId: string,
-  spec: DetectSpec,
-  event: DetectedEvent,
-  store: DetectorStore,
-  settings: DetectSettings,
-  group: string,
-  set: string,
-  windowStart: number,
-): Promise<DetectOutcome> {
+async function distinct({
+  ruleId,
+  spec,
+  event,
+  store,
+  settings,
+  group,
+  set,
+  windowStart,
+}: Run): Promise<DetectOutcome> {
   const { field, atLeast } = spec.distinct ?? { field: '', atLeast: 1 };
   const value = groupValueOf(event.record, field);
   if (value === undefined) return { kind: 'ungrouped' };
@@ -210,15 +223,7 @@ const toSequenceEvent = ({ member, fields }: StoredMember): SequenceEvent => ({
     typeof fields.lat === 'number' && typeof fields.lon === 'number' ? { lat: fields.lat, lon: fields.lon } : undefined,
 });
 
-async function sequence(
-  ruleId: string,
-  spec: DetectSpec,
-  event: DetectedEvent,
-  store: DetectorStore,
-  settings: DetectSettings,
-  group: string,
-  set: string,
-): Promise<DetectOutcome> {
+async function sequence({ ruleId, spec, event, store, settings, group, set }: Run): Promise<DetectOutcome> {
   const steps = spec.steps ?? [];
   const matched = steps.flatMap((step, index) => (partMatches(step, event.envelope) ? [index] : []));
   if (matched.length === 0) return { kind: 'unmatched' };

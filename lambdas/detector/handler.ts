@@ -6,26 +6,19 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { pinOf, RuleConsumerEnv } from '../shared/consumer-env.ts';
 import { createDynamoDetectorStore } from '../shared/dynamo-detector-store.ts';
 import { readEnv } from '../shared/env.ts';
-import { OKTA_SOURCE_PREFIX } from '../shared/okta-event.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 import { S3ArchiveStore } from '../shared/s3-archive-store.ts';
 import { sqsQueueSender } from '../shared/sqs-queue-sender.ts';
 import { createDetectorBatchHandler } from './detector-records.ts';
 
-const DetectorEnv = z.object({
+const DetectorEnv = RuleConsumerEnv.extend({
   DETECTOR_TABLE_NAME: z.string().min(1),
   ALERT_QUEUE_URL: z.url(),
   /** How long a window's state outlives it, in seconds: the allowed lateness and a margin. */
   DETECTOR_KEEP_SECONDS: z.coerce.number().int().min(60),
-  EVENT_SOURCE_NAME: z.string().startsWith(OKTA_SOURCE_PREFIX, `must start with ${OKTA_SOURCE_PREFIX}`),
-  AUTH0_SOURCE_NAMES: z
-    .string()
-    .default('')
-    .transform((value) => value.split(',').filter((name) => name !== '')),
-  EXPECTED_ACCOUNT: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
-  QUARANTINE_BUCKET_NAME: z.string().min(1),
 });
 
 const env = readEnv(DetectorEnv);
@@ -33,7 +26,7 @@ const handleBatch = createDetectorBatchHandler({
   store: createDynamoDetectorStore(new DynamoDBClient({}), env.DETECTOR_TABLE_NAME),
   alertQueue: sqsQueueSender(new SQSClient({}), env.ALERT_QUEUE_URL),
   quarantine: new S3ArchiveStore(new S3Client({}), env.QUARANTINE_BUCKET_NAME),
-  pin: { source: [env.EVENT_SOURCE_NAME, ...env.AUTH0_SOURCE_NAMES], account: env.EXPECTED_ACCOUNT },
+  pin: pinOf(env),
   keepSeconds: env.DETECTOR_KEEP_SECONDS,
   now: Date.now,
   logger,

@@ -6,6 +6,7 @@ import { AUTH0, type LogSource, OKTA } from '../../lambdas/shared/log-sources.ts
 import { envelopeFields } from '../../lambdas/shared/system-log-envelope.ts';
 import type { ArchiveProblem, ArchiveRange, ArchiveSource } from '../archive/archive-reader.ts';
 import { exportArchive } from '../archive/export-archive.ts';
+import type { LocalAlert } from '../local/local-pipeline.ts';
 import { MemoryDetectorStore } from '../local/memory-detector-store.ts';
 import { type EventSourceNames, matchingRules, ruleSummary } from '../rules/compile.ts';
 import type { CompiledAlertRule } from '../rules/types.ts';
@@ -27,14 +28,7 @@ export const HUNT_SOURCES = {
 const ORIGIN = { account: '000000000000', region: 'us-east-1' };
 
 /** One alert as `olp local --json` prints it. */
-export interface HuntAlert {
-  readonly ruleId: string;
-  readonly severity: string;
-  readonly eventType: string;
-  readonly uuid: string;
-  readonly published: string;
-  readonly subject: string;
-}
+export type HuntAlert = LocalAlert;
 
 export interface HuntInput {
   readonly source: ArchiveSource;

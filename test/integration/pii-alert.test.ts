@@ -11,6 +11,7 @@ import { createDynamoAlertClaims } from '../../lambdas/shared/dynamo-alert-claim
 import { type PiiSources, piiRedactions } from '../../lambdas/shared/pii.ts';
 import { S3ArchiveStore } from '../../lambdas/shared/s3-archive-store.ts';
 import { createKeyTable, standInClientConfig } from '../../lib/local/stand-ins.ts';
+import { sqsEvent as recordsOf } from '../support/sqs-event.ts';
 import { type DynamoStandIn, type MessagingStandIn, startDynamo, startMessaging } from '../support/stand-ins.ts';
 
 /**
@@ -42,28 +43,7 @@ const alertBody = (ruleId: string, envelope: Envelope, extra: Record<string, unk
     ...extra,
   });
 
-let sequence = 0;
-const sqsEvent = (...bodies: string[]): SQSEvent => ({
-  Records: bodies.map((body) => {
-    sequence += 1;
-    return {
-      messageId: `pii-${sequence}`,
-      receiptHandle: `receipt-${sequence}`,
-      body,
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: String(NOW),
-        SenderId: 'AROAEXAMPLE:events',
-        ApproximateFirstReceiveTimestamp: String(NOW),
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:alert-queue',
-      awsRegion: 'us-east-1',
-    };
-  }),
-});
+const sqsEvent = (...bodies: string[]): SQSEvent => recordsOf(bodies, NOW);
 
 interface SnsEnvelope {
   Subject: string | null;
