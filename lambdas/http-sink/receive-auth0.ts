@@ -114,10 +114,6 @@ export const receiveAuth0Post = async (
       detections.push(...routed.detections.map((body) => ({ body })));
     }
   }
-  await Promise.all([
-    deps.ingestQueue.send(ingest),
-    deps.alertQueue.send(alerts),
-    deps.detectorQueue.send(detections),
-  ]);
+  await Promise.all([deps.ingestQueue.send(ingest), deps.alertQueue.send(alerts), deps.detectorQueue.send(detections)]);
   return answer(200, { accepted: ingest.length });
 };
