@@ -277,6 +277,7 @@ function chainStarts(events: readonly SequenceEvent[], own: string, spec: Detect
   const sorted = [...events].sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
   const stepCount = spec.steps?.length ?? 0;
   const windowMs = spec.windowSeconds * 1000;
+  if (stepCount === 2) return pairStarts(sorted, own, spec, windowMs);
   const starts: SequenceEvent[] = [];
   for (let f = 0; f < sorted.length; f += 1) {
     const first = sorted[f];
@@ -304,6 +305,34 @@ function chainStarts(events: readonly SequenceEvent[], own: string, spec: Detect
       if (((row[stepCount - 1] ?? 0) & 2) !== 0) found = true;
     }
     if (found) starts.push(first);
+  }
+  return starts;
+}
+
+/**
+ * Two steps (the common case: a pair of sign-ins): the chains holding `own` are `own` with a later second step, or an
+ * earlier first step with `own`; one pass over the group's events, where the general search would take three.
+ */
+function pairStarts(
+  sorted: readonly SequenceEvent[],
+  own: string,
+  spec: DetectSpec,
+  windowMs: number,
+): SequenceEvent[] {
+  const at = sorted.findIndex((event) => event.member === own);
+  const self = sorted[at];
+  if (self === undefined) return [];
+  const starts: SequenceEvent[] = [];
+  if (self.steps.has(0)) {
+    const completed = sorted
+      .slice(at + 1)
+      .some((next) => next.time - self.time <= windowMs && next.steps.has(1) && travelOk(spec, self, next));
+    if (completed) starts.push(self);
+  }
+  if (self.steps.has(1)) {
+    for (const first of sorted.slice(0, at)) {
+      if (self.time - first.time <= windowMs && first.steps.has(0) && travelOk(spec, first, self)) starts.push(first);
+    }
   }
   return starts;
 }

@@ -6,6 +6,7 @@ import { gunzip } from 'node:zlib';
 import { GetObjectCommand, NoSuchKey, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { sha256Hex } from '../../lambdas/sequencer/window-part.ts';
 import { type ArchivePart, WindowManifest, windowPrefix } from '../../lambdas/shared/archive-layout.ts';
+import { AUTH0, OKTA } from '../../lambdas/shared/log-sources.ts';
 import { ArchiveDirStore } from '../local/archive-dir-store.ts';
 
 /**
@@ -148,6 +149,8 @@ export interface ArchivedEvent {
   readonly published: string;
   /** The line as stored: the System Log event exactly as received. */
   readonly text: string;
+  /** The line parsed, for readers that need more of it than its uuid and time. */
+  readonly value: Readonly<Record<string, unknown>>;
   readonly partKey: string;
   /** 1-based line number in the part. */
   readonly line: number;
@@ -315,17 +318,23 @@ export async function partLines(bytes: Uint8Array): Promise<string[] | undefined
 }
 
 /** The uuid (lowercased) and `published` of an archived line, or undefined when it is no System Log event. */
-export const eventOf = (line: string): { uuid: string; published: string } | undefined => {
+export const eventOf = (
+  line: string,
+): { uuid: string; published: string; value: Readonly<Record<string, unknown>> } | undefined => {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
     return undefined;
   }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { uuid, published } = value as { uuid?: unknown; published?: unknown };
-  if (typeof uuid !== 'string' || typeof published !== 'string') return undefined;
-  return { uuid: uuid.toLowerCase(), published };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  // An Okta System Log event carries uuid and published; an Auth0 log (archived under auth0/) log_id and data.date.
+  const { id, published } = Object.hasOwn(record, 'uuid')
+    ? OKTA.claimedIdentity(record)
+    : AUTH0.claimedIdentity(record);
+  if (typeof id !== 'string' || typeof published !== 'string') return undefined;
+  return { uuid: id.toLowerCase(), published, value: record };
 };
 
 /** What `readArchive` yields: the windows as listed, then, window by window, the events and problems of each part. */

@@ -1,5 +1,6 @@
 import { contentHash } from '../../lambdas/shared/staged-event.ts';
 import {
+  type ArchivedEvent,
   type ArchiveProblem,
   type ArchiveRange,
   type ArchiveSource,
@@ -25,8 +26,11 @@ export interface ExportInput {
    * stops the export (the archive changed since it was verified). Without it, nothing is compared (--no-verify).
    */
   readonly verified?: ReadonlyMap<string, string>;
-  /** Writes one line; resolves to false once nobody reads any more, which ends the export quietly. */
-  readonly write: (line: string) => Promise<boolean>;
+  /**
+   * Writes one line (the event parsed beside it, for readers that look into it); resolves to false once nobody reads
+   * any more, which ends the export quietly.
+   */
+  readonly write: (line: string, event: Readonly<Record<string, unknown>>) => Promise<boolean>;
   readonly onProgress?: (progress: { windows: number; events: number; done: boolean }) => void;
 }
 
@@ -75,8 +79,8 @@ export async function exportArchive(input: ExportInput): Promise<ExportResult> {
         if (verified !== undefined) throw new ExportIntegrityError(result.problems);
         problems.push(...result.problems);
       }
-      for (const line of result.lines) {
-        if (!(await input.write(line))) return { windows, events, problems, stopped: true };
+      for (const { text, value } of result.lines) {
+        if (!(await input.write(text, value))) return { windows, events, problems, stopped: true };
         events++;
       }
       windows++;
@@ -92,22 +96,32 @@ async function windowEvents(
   source: ArchiveSource,
   window: ArchiveWindow,
   range: ArchiveRange,
-): Promise<{ lines: string[]; problems: ArchiveProblem[] }> {
+): Promise<{ lines: Array<{ text: string; value: Readonly<Record<string, unknown>> }>; problems: ArchiveProblem[] }> {
   const problems: ArchiveProblem[] = [];
-  const byKey = new Map<string, { publishedMs: number; uuid: string; hash: string; text: string }>();
+  const inRange: Array<ArchivedEvent & { publishedMs: number }> = [];
+  const copies = new Map<string, number>();
   for (const part of window.manifest.parts) {
     const read = await readPart(source, window, part);
     problems.push(...read.problems);
     for (const event of read.events) {
       const publishedMs = Date.parse(event.published);
       if (!(publishedMs >= range.since && publishedMs < range.until)) continue;
-      const hash = contentHash(JSON.parse(event.text));
-      const key = `${event.uuid}#${hash}`;
-      if (!byKey.has(key)) byKey.set(key, { publishedMs, uuid: event.uuid, hash, text: event.text });
+      inRange.push({ ...event, publishedMs });
+      copies.set(event.uuid, (copies.get(event.uuid) ?? 0) + 1);
     }
+  }
+  // Only a uuid the window holds more than once needs its contents compared: most events are hashed never.
+  const byKey = new Map<string, { publishedMs: number; uuid: string; hash: string; text: string; value: object }>();
+  for (const event of inRange) {
+    const hash = (copies.get(event.uuid) ?? 0) > 1 ? contentHash(event.value) : '';
+    const key = `${event.uuid}#${hash}`;
+    if (!byKey.has(key)) byKey.set(key, { ...event, hash });
   }
   const sorted = [...byKey.values()].sort(
     (a, b) => a.publishedMs - b.publishedMs || compareKeys(a.uuid, b.uuid) || compareKeys(a.hash, b.hash),
   );
-  return { lines: sorted.map((event) => event.text), problems };
+  return {
+    lines: sorted.map((event) => ({ text: event.text, value: event.value as Record<string, unknown> })),
+    problems,
+  };
 }

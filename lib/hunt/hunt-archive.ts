@@ -2,7 +2,7 @@ import { formatAlert } from '../../lambdas/alert/format-alert.ts';
 import { claimKeyOf } from '../../lambdas/alert/process-alert.ts';
 import { detect } from '../../lambdas/detector/detect.ts';
 import type { AlertQueueMessage, Detection } from '../../lambdas/shared/alert-message.ts';
-import { AUTH0, type LogSource, OKTA } from '../../lambdas/shared/log-sources.ts';
+import { AUTH0, type EventIdentity, type LogSource, OKTA } from '../../lambdas/shared/log-sources.ts';
 import { envelopeFields } from '../../lambdas/shared/system-log-envelope.ts';
 import type { ArchiveProblem, ArchiveRange, ArchiveSource } from '../archive/archive-reader.ts';
 import { exportArchive } from '../archive/export-archive.ts';
@@ -53,7 +53,7 @@ const KEEP_SECONDS = 86_400;
 /** Expired detector state is dropped every this many events, so a year-long hunt stays small. */
 const SWEEP_EVERY = 50_000;
 
-const sourceOfLine = (event: Record<string, unknown>): LogSource | undefined =>
+const sourceOfLine = (event: Readonly<Record<string, unknown>>): LogSource | undefined =>
   OKTA.isBareEvent(event) ? OKTA : AUTH0.isBareEvent(event) ? AUTH0 : undefined;
 
 export async function huntArchive(input: HuntInput): Promise<HuntResult> {
@@ -67,11 +67,10 @@ export async function huntArchive(input: HuntInput): Promise<HuntResult> {
     rule: CompiledAlertRule,
     envelope: Record<string, unknown>,
     source: LogSource,
+    identity: EventIdentity,
     detection?: Detection,
   ): void => {
-    const identified = source.identify(envelope.detail);
-    if (!identified.ok) return;
-    const event = source.alertView(envelope.detail as Record<string, unknown>, identified.event);
+    const event = source.alertView(envelope.detail as Record<string, unknown>, identity);
     const summary = ruleSummary(rule);
     const message = { rule: summary, event: envelope, ...(detection === undefined ? {} : { detection }) };
     const key = `${rule.id}#${claimKeyOf(message as AlertQueueMessage, event, source).toLowerCase()}`;
@@ -92,18 +91,8 @@ export async function huntArchive(input: HuntInput): Promise<HuntResult> {
     });
   };
 
-  const hunt = async (line: string): Promise<void> => {
-    let event: unknown;
-    try {
-      event = JSON.parse(line);
-    } catch {
-      unreadable++;
-      return;
-    }
-    const source =
-      typeof event === 'object' && event !== null && !Array.isArray(event)
-        ? sourceOfLine(event as Record<string, unknown>)
-        : undefined;
+  const hunt = async (event: Readonly<Record<string, unknown>>): Promise<void> => {
+    const source = sourceOfLine(event);
     const identified = source?.identify(event);
     if (source === undefined || identified === undefined || !identified.ok) {
       unreadable++;
@@ -114,7 +103,7 @@ export async function huntArchive(input: HuntInput): Promise<HuntResult> {
     const time = Date.parse(identified.event.published);
     for (const rule of matchingRules(input.rules, envelope)) {
       if (rule.detect === undefined) {
-        raise(rule, envelope, source);
+        raise(rule, envelope, source, identified.event);
         continue;
       }
       const record = source.ruleRecord(detail);
@@ -125,7 +114,9 @@ export async function huntArchive(input: HuntInput): Promise<HuntResult> {
         store,
         { keepSeconds: KEEP_SECONDS },
       );
-      if (outcome.kind === 'counted') for (const found of outcome.detections) raise(rule, envelope, source, found);
+      if (outcome.kind === 'counted') {
+        for (const found of outcome.detections) raise(rule, envelope, source, identified.event, found);
+      }
     }
     events++;
     if (events % SWEEP_EVERY === 0) store.sweep(Math.floor(time / 1000) - KEEP_SECONDS);
@@ -134,8 +125,8 @@ export async function huntArchive(input: HuntInput): Promise<HuntResult> {
   const result = await exportArchive({
     source: input.source,
     range: input.range,
-    write: async (line) => {
-      await hunt(line);
+    write: async (_line, event) => {
+      await hunt(event);
       return true;
     },
     ...(input.onProgress === undefined

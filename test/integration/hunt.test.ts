@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateAuth0Sample } from '../../lib/local/auth0-sample.ts';
 import { generateSample } from '../../lib/local/sample-stream.ts';
 import { loadRules } from '../../lib/rules/index.ts';
 import { linesOf, runOlp, tempDir } from '../support/run-cli.ts';
@@ -83,6 +84,25 @@ describe('olp hunt', () => {
         subject: expect.stringContaining('target@acme.com'),
       }),
     ]);
+  });
+
+  it('hunts an Auth0 archive (its lines are logs with log_id and data.date) as olp local alerted on it', async () => {
+    const auth0Dir = join(workspace.dir, 'auth0-archive');
+    const input = join(workspace.dir, 'auth0.jsonl');
+    writeFileSync(
+      input,
+      generateAuth0Sample({ count: 400, seed: 5 })
+        .deliveries.map((d) => JSON.stringify(d))
+        .join('\n'),
+    );
+    const local = await runOlp(['local', '--events', input, '--archive-dir', auth0Dir, '--json']);
+    expect(local.code, local.stderr).toBe(0);
+    const hunt = await runOlp(['hunt', '--archive-dir', join(auth0Dir, 'auth0'), '--json']);
+    expect(hunt.code, hunt.stderr).toBe(0);
+    expect(hunt.stderr).toMatch(/olp hunt: 400 events/);
+    const expected = singleEvent(linesOf(local.stdout));
+    expect(expected.length).toBeGreaterThan(0);
+    expect(singleEvent(linesOf(hunt.stdout))).toEqual(expected);
   });
 
   it('hunts only the range asked for', async () => {
