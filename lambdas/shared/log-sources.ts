@@ -39,8 +39,12 @@ export interface LogSource {
    * source stages in an events table of its own, so its keys need no prefix.
    */
   readonly archivePrefix: string;
-  /** What a record says its id and time are, unchecked: for building the envelope around a bare event. */
-  claimedIdentity(detail: Readonly<Record<string, unknown>>): { readonly id: unknown; readonly published: unknown };
+  /** What a record says its id, time and type are, unchecked: for building the envelope around a bare event. */
+  claimedIdentity(detail: Readonly<Record<string, unknown>>): {
+    readonly id: unknown;
+    readonly published: unknown;
+    readonly type: unknown;
+  };
   /** Whether a bare record (no envelope) looks like one of this source's events. */
   isBareEvent(record: Readonly<Record<string, unknown>>): boolean;
   /** The event's identity, or why it cannot be staged (naming fields and rules, never values). */
@@ -77,7 +81,7 @@ export const OKTA: LogSource = {
   label: 'Okta',
   envelope: OktaEnvelope,
   timeField: 'published',
-  claimedIdentity: (detail) => ({ id: detail.uuid, published: detail.published }),
+  claimedIdentity: (detail) => ({ id: detail.uuid, published: detail.published, type: detail.eventType }),
   isBareEvent: (record) =>
     ['uuid', 'published', 'eventType'].every((field) => Object.hasOwn(record, field)) &&
     !Object.hasOwn(record, 'detail'),
@@ -135,8 +139,9 @@ export const AUTH0: LogSource = {
   envelope: Auth0Envelope,
   timeField: 'data.date',
   claimedIdentity: (detail) => {
-    const data = detail.data as { date?: unknown } | null | undefined;
-    return { id: detail.log_id, published: typeof data === 'object' && data !== null ? data.date : undefined };
+    const data = detail.data as { date?: unknown; type?: unknown } | null | undefined;
+    const present = typeof data === 'object' && data !== null;
+    return { id: detail.log_id, published: present ? data.date : undefined, type: present ? data.type : undefined };
   },
   isBareEvent: (record) =>
     Object.hasOwn(record, 'log_id') && Object.hasOwn(record, 'data') && !Object.hasOwn(record, 'detail'),

@@ -98,7 +98,7 @@ async function windowEvents(
   range: ArchiveRange,
 ): Promise<{ lines: Array<{ text: string; value: Readonly<Record<string, unknown>> }>; problems: ArchiveProblem[] }> {
   const problems: ArchiveProblem[] = [];
-  const inRange: Array<ArchivedEvent & { publishedMs: number }> = [];
+  const inRange: Array<{ event: ArchivedEvent; publishedMs: number }> = [];
   const copies = new Map<string, number>();
   for (const part of window.manifest.parts) {
     const read = await readPart(source, window, part);
@@ -106,22 +106,19 @@ async function windowEvents(
     for (const event of read.events) {
       const publishedMs = Date.parse(event.published);
       if (!(publishedMs >= range.since && publishedMs < range.until)) continue;
-      inRange.push({ ...event, publishedMs });
+      inRange.push({ event, publishedMs });
       copies.set(event.uuid, (copies.get(event.uuid) ?? 0) + 1);
     }
   }
   // Only a uuid the window holds more than once needs its contents compared: most events are hashed never.
-  const byKey = new Map<string, { publishedMs: number; uuid: string; hash: string; text: string; value: object }>();
-  for (const event of inRange) {
+  const byKey = new Map<string, { publishedMs: number; event: ArchivedEvent; hash: string }>();
+  for (const { event, publishedMs } of inRange) {
     const hash = (copies.get(event.uuid) ?? 0) > 1 ? contentHash(event.value) : '';
     const key = `${event.uuid}#${hash}`;
-    if (!byKey.has(key)) byKey.set(key, { ...event, hash });
+    if (!byKey.has(key)) byKey.set(key, { publishedMs, event, hash });
   }
   const sorted = [...byKey.values()].sort(
-    (a, b) => a.publishedMs - b.publishedMs || compareKeys(a.uuid, b.uuid) || compareKeys(a.hash, b.hash),
+    (a, b) => a.publishedMs - b.publishedMs || compareKeys(a.event.uuid, b.event.uuid) || compareKeys(a.hash, b.hash),
   );
-  return {
-    lines: sorted.map((event) => ({ text: event.text, value: event.value as Record<string, unknown> })),
-    problems,
-  };
+  return { lines: sorted.map(({ event }) => ({ text: event.text, value: event.value })), problems };
 }

@@ -20,14 +20,12 @@ interface Field {
  */
 function collectFields(event: Record<string, unknown>, pattern: CompiledPattern): Map<string, Field[]> {
   const fields = new Map<string, Field[]>();
+  const children = childrenOf(pattern);
   let nextArrayId = 0;
 
   const visitObject = (object: Record<string, unknown>, path: string, membership: Membership): void => {
-    for (const key of Object.keys(object)) {
-      const childPath = path === '' ? key : `${path}.${key}`;
-      if (pattern.leafPaths.has(childPath) || pattern.prefixPaths.has(childPath)) {
-        visit(object[key], childPath, membership);
-      }
+    for (const { key, childPath } of children.get(path) ?? []) {
+      if (Object.hasOwn(object, key)) visit(object[key], childPath, membership);
     }
   };
 
@@ -49,6 +47,29 @@ function collectFields(event: Record<string, unknown>, pattern: CompiledPattern)
 
   visitObject(event, '', []);
   return fields;
+}
+
+const childrenCache = new WeakMap<CompiledPattern, Map<string, Array<{ key: string; childPath: string }>>>();
+
+/**
+ * For each path the pattern reads into, the member keys whose path it names: exactly the keys `k` of an object at
+ * `path` for which `path.k` is a leaf or prefix path (a key may itself hold dots). Reading only those members, rather
+ * than every member of the event, is what makes a rule cheap on a large event.
+ */
+function childrenOf(pattern: CompiledPattern): Map<string, Array<{ key: string; childPath: string }>> {
+  let children = childrenCache.get(pattern);
+  if (children !== undefined) return children;
+  children = new Map();
+  const paths = [...pattern.leafPaths, ...pattern.prefixPaths];
+  for (const parent of ['', ...pattern.prefixPaths]) {
+    const start = parent === '' ? '' : `${parent}.`;
+    const keys = [...new Set(paths.filter((path) => path.startsWith(start) && path.length > start.length))].map(
+      (childPath) => ({ key: childPath.slice(start.length), childPath }),
+    );
+    children.set(parent, keys);
+  }
+  childrenCache.set(pattern, children);
+  return children;
 }
 
 /** Combines two memberships, or returns undefined when they place a value in different elements of one array. */

@@ -331,7 +331,85 @@ const matcherOf = (rule: CompiledAlertRule): ((event: unknown) => boolean) => {
   return matcher;
 };
 
-/** The rules whose pattern matches one EventBridge envelope, in rule order; each rule's matcher is built once. */
+/** The paths rules name their event types at: Okta's `eventType`, Auth0's `data.type`. */
+const TYPE_PATHS = [
+  ['detail', 'eventType'],
+  ['detail', 'data', 'type'],
+] as const;
+
+/**
+ * Rules by the event types they list, so an event is matched against the few rules that name its type rather than
+ * all of them: for each type path, the rules listing exact types (by type) or prefixes, and the rules that list none.
+ */
+interface RuleIndex {
+  readonly byPath: ReadonlyArray<{
+    readonly path: readonly string[];
+    readonly exact: ReadonlyMap<string, readonly number[]>;
+    readonly prefixed: ReadonlyArray<{ readonly prefix: string; readonly index: number }>;
+    readonly all: readonly number[];
+  }>;
+  readonly ungated: readonly number[];
+}
+
+const indexes = new WeakMap<readonly CompiledAlertRule[], RuleIndex>();
+
+function indexOf(rules: readonly CompiledAlertRule[]): RuleIndex {
+  let index = indexes.get(rules);
+  if (index !== undefined) return index;
+  const ungated: number[] = [];
+  const byPath = TYPE_PATHS.map((path) => ({
+    path,
+    exact: new Map<string, number[]>(),
+    prefixed: [] as Array<{ prefix: string; index: number }>,
+    all: [] as number[],
+  }));
+  rules.forEach((rule, position) => {
+    for (const gate of byPath) {
+      const listed = memberOf(rule.pattern, gate.path);
+      if (!Array.isArray(listed)) continue;
+      const prefixes = listed.map((entry) => (typeof entry === 'string' ? undefined : memberOf(entry, ['prefix'])));
+      const simple = listed.every(
+        (entry, i) =>
+          typeof entry === 'string' || (typeof prefixes[i] === 'string' && Object.keys(entry as object).length === 1),
+      );
+      if (!simple) continue;
+      listed.forEach((entry, i) => {
+        if (typeof entry === 'string') gate.exact.set(entry, [...(gate.exact.get(entry) ?? []), position]);
+        else gate.prefixed.push({ prefix: String(prefixes[i]), index: position });
+      });
+      gate.all.push(position);
+      return;
+    }
+    ungated.push(position);
+  });
+  index = { byPath, ungated };
+  indexes.set(rules, index);
+  return index;
+}
+
+/**
+ * The rules whose pattern matches one EventBridge envelope, in rule order; each rule's matcher is built once. Rules
+ * that list event types are only tried on events of those types: a pattern listing strings (or prefixes) for a field
+ * cannot match an event whose field is another string, or absent; an event whose field is any other shape (an array)
+ * is tried against all of them, so the index never decides what the engine would decide differently.
+ */
 export function matchingRules<T extends CompiledAlertRule>(compiled: readonly T[], envelope: unknown): T[] {
-  return compiled.filter((rule) => matcherOf(rule)(envelope));
+  const index = indexOf(compiled);
+  const candidates = index.ungated.length === 0 ? [] : [...index.ungated];
+  for (const gate of index.byPath) {
+    const value = memberOf(envelope, gate.path);
+    if (value === undefined) continue;
+    if (typeof value !== 'string') {
+      candidates.push(...gate.all);
+      continue;
+    }
+    candidates.push(...(gate.exact.get(value) ?? []));
+    for (const { prefix, index: position } of gate.prefixed) if (value.startsWith(prefix)) candidates.push(position);
+  }
+  if (candidates.length === 0) return [];
+  const positions = candidates.length === 1 ? candidates : [...new Set(candidates)].sort((a, b) => a - b);
+  return positions.flatMap((position) => {
+    const rule = compiled[position];
+    return rule !== undefined && matcherOf(rule)(envelope) ? [rule] : [];
+  });
 }
