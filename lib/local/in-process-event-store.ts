@@ -1,4 +1,3 @@
-import { sortableTime } from '../../lambdas/shared/dynamo-event-store.ts';
 import {
   type EventStore,
   LATE_MARKER_SHARDS,
@@ -48,7 +47,7 @@ export class InProcessEventStore implements EventStore {
   }
 
   async announce(bucket: PendingBucket): Promise<void> {
-    this.pending.put(PENDING, pendingSortKey(bucket), Object.freeze({ ...bucketOf(bucket) }));
+    this.pending.put(PENDING, pendingSortKey(bucket), Object.freeze(bucketOf(bucket)));
   }
 
   async putLateMarker(marker: LateMarker): Promise<void> {
@@ -139,7 +138,9 @@ export class InProcessEventStore implements EventStore {
    */
   sweepExpired(now: number): StagedEvent[] {
     if (this.options.forgetArchivedBodies === true) {
-      throw new Error('an events store that forgets archived bodies cannot hand expired events to the rescue');
+      throw new ForgottenBodyError(
+        'an events store that forgets archived bodies cannot hand expired events to the rescue',
+      );
     }
     const nowSeconds = Math.floor(now / 1000);
     const expired: StagedEvent[] = [];
@@ -215,6 +216,12 @@ class DedupeRecord implements StagedEvent {
 }
 
 const PENDING = 'pending';
+
+/**
+ * An epoch-ms instant as DynamoEventStore writes it in sort keys, a fixed-width string that sorts like the number.
+ * Written out here, not imported, so that the in-process store does not load the AWS SDK.
+ */
+const sortableTime = (ms: number): string => String(ms + 1e16).padStart(17, '0');
 const lateMarkerPartition = (shard: number): string => `late#${shard}`;
 
 const bucketOf = (bucket: PendingBucket): PendingBucket => ({

@@ -26,6 +26,7 @@ import { MemoryDetectorStore } from './memory-detector-store.ts';
 import {
   type Lane,
   type LocalStore,
+  LocalStoreError,
   type PipelineStack,
   startInProcessStack,
   startStandInStack,
@@ -173,7 +174,9 @@ export class LocalPipeline {
       maxLateMarkersPerRun: Number.POSITIVE_INFINITY,
     };
     if (options.store === 'in-process' && options.dataDir !== undefined) {
-      throw new Error('the in-process store keeps nothing between runs: a data directory needs the stand-ins');
+      throw new LocalStoreError(
+        'the in-process store keeps nothing between runs: a data directory needs the stand-ins',
+      );
     }
     const stack =
       options.store === 'stand-ins' || options.dataDir !== undefined
@@ -393,10 +396,6 @@ export class LocalPipeline {
   }
 
   /**
-   * The alert Lambda's code on the alert queue. A record that fails MAX_RECEIVES times is reported with its reason
-   * and dropped, as the deployed queue would move it to its DLQ: a run always ends.
-   */
-  /**
    * The detector Lambda's code on the events stateful rules' pre-filters matched, in arrival order, its state in
    * memory; what it detects goes to the alert queue like any alert. A message it cannot accept is quarantined.
    */
@@ -413,6 +412,10 @@ export class LocalPipeline {
     }
   }
 
+  /**
+   * The alert Lambda's code on the alert queue. A record that fails MAX_RECEIVES times is reported with its reason
+   * and dropped, as the deployed queue would move it to its DLQ: a run always ends.
+   */
   private drainAlerts(): Promise<void> {
     const reasons = new Map<string, string>();
     const handleBatch = createAlertBatchHandler({

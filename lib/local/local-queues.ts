@@ -1,14 +1,5 @@
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  type Message,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { batchesOf, type QueueMessage, type QueueSender } from '../../lambdas/shared/sqs-queue-sender.ts';
-import { STAND_IN_REGION } from './stand-ins.ts';
+import type { QueueMessage, QueueSender } from '../../lambdas/shared/sqs-queue-sender.ts';
 
 /**
  * A queue of the local pipeline: what senders (the bus, the watchdog, the alert topic) put on it, and a drain that
@@ -23,9 +14,11 @@ export interface LocalQueue extends QueueSender {
 }
 
 /** SQS caps a receive at 10 messages. */
-const SQS_BATCH = 10;
+export const SQS_BATCH = 10;
 /** Batches handled at once, as a few concurrent Lambda invocations would. */
-const RECEIVERS = 4;
+export const RECEIVERS = 4;
+/** The region records name; the stand-ins' (stand-ins.ts), not imported from there so as not to load them. */
+const REGION = 'us-east-1';
 
 /** A queue in this process: first in, first out; a failed message goes to the back with its receive count. */
 export class InProcessQueue implements LocalQueue {
@@ -84,8 +77,8 @@ export class InProcessQueue implements LocalQueue {
       ),
       md5OfBody: '',
       eventSource: 'aws:sqs',
-      eventSourceARN: `arn:aws:sqs:${STAND_IN_REGION}:000000000000:${this.name}`,
-      awsRegion: STAND_IN_REGION,
+      eventSourceARN: `arn:aws:sqs:${REGION}:000000000000:${this.name}`,
+      awsRegion: REGION,
     };
   }
 }
@@ -95,98 +88,4 @@ interface WaitingMessage {
   readonly body: string;
   readonly attributes: Readonly<Record<string, string>>;
   receives: number;
-}
-
-/** A queue on fauxqs: sent, received, deleted and made visible again through SQS calls, as deployed. */
-export class StandInQueue implements LocalQueue {
-  constructor(
-    private readonly sqs: SQSClient,
-    private readonly queueUrl: string,
-  ) {}
-
-  async send(messages: readonly QueueMessage[]): Promise<void> {
-    await Promise.all(
-      batchesOf(messages).map(async (batch) => {
-        const { Failed = [] } = await this.sqs.send(
-          new SendMessageBatchCommand({
-            QueueUrl: this.queueUrl,
-            Entries: batch.map((message, i) => ({
-              Id: String(i),
-              MessageBody: message.body,
-              MessageAttributes: Object.fromEntries(
-                Object.entries(message.attributes ?? {}).map(([name, value]) => [
-                  name,
-                  { DataType: 'String', StringValue: value },
-                ]),
-              ),
-            })),
-          }),
-        );
-        if (Failed.length > 0) throw new Error(`fauxqs refused ${Failed.length} messages: ${Failed[0]?.Code}`);
-      }),
-    );
-  }
-
-  async drain(handle: (event: SQSEvent) => Promise<string[]>): Promise<void> {
-    const receiver = async () => {
-      for (;;) {
-        const { Messages = [] } = await this.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: this.queueUrl,
-            MaxNumberOfMessages: SQS_BATCH,
-            WaitTimeSeconds: 0,
-            MessageAttributeNames: ['All'],
-            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-          }),
-        );
-        if (Messages.length === 0) return;
-        const failed = new Set(await handle({ Records: Messages.map((m) => this.toRecord(m)) }));
-        const done = Messages.filter((m) => !failed.has(m.MessageId ?? ''));
-        const retry = Messages.filter((m) => failed.has(m.MessageId ?? ''));
-        if (done.length > 0) {
-          const { Failed = [] } = await this.sqs.send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: this.queueUrl,
-              Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-            }),
-          );
-          if (Failed.length > 0) throw new Error(`could not delete handled messages: ${Failed[0]?.Message}`);
-        }
-        if (retry.length > 0) {
-          // Redeliver failed records now rather than after the visibility timeout.
-          await this.sqs.send(
-            new ChangeMessageVisibilityBatchCommand({
-              QueueUrl: this.queueUrl,
-              Entries: retry.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
-            }),
-          );
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: RECEIVERS }, receiver));
-  }
-
-  private toRecord(message: Message): SQSRecord {
-    return {
-      messageId: message.MessageId ?? '',
-      receiptHandle: message.ReceiptHandle ?? '',
-      body: message.Body ?? '',
-      attributes: {
-        ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
-        SentTimestamp: '',
-        SenderId: '',
-        ApproximateFirstReceiveTimestamp: '',
-      },
-      messageAttributes: Object.fromEntries(
-        Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
-          name,
-          { stringValue: value.StringValue, dataType: value.DataType ?? 'String' },
-        ]),
-      ),
-      md5OfBody: message.MD5OfBody ?? '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: this.queueUrl,
-      awsRegion: STAND_IN_REGION,
-    };
-  }
 }
