@@ -2,7 +2,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AUTH0_HTTP_SOURCE } from '../lambdas/shared/log-sources.ts';
-import { CONFIG_KEYS, ConfigError, type PipelineConfig, parseConfig } from '../lib/config.ts';
+import { AUTH0_GROUP_KEY, CONFIG_KEYS, ConfigError, type PipelineConfig, parseConfig } from '../lib/config.ts';
 import {
   compileRules,
   forwardingPlan,
@@ -19,7 +19,9 @@ const USER_ERRORS = [ConfigError, RuleValidationError, RuleCompileError, TooMany
 const app = new App();
 
 const readInputs = () => {
-  const context = Object.fromEntries(CONFIG_KEYS.map((key) => [key, app.node.tryGetContext(key)]));
+  const context = Object.fromEntries(
+    [...CONFIG_KEYS, AUTH0_GROUP_KEY].map((key) => [key, app.node.tryGetContext(key)]),
+  );
   const config: PipelineConfig = parseConfig(context);
   const ruleSet = loadRuleSet(config.rulesDir === undefined ? {} : { userDir: config.rulesDir });
   const { rules } = ruleSet;

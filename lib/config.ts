@@ -296,6 +296,52 @@ export type PipelineConfig = Readonly<z.output<typeof ConfigSchema>>;
 /** The context keys the pipeline reads; every other context key belongs to the CDK. */
 export const CONFIG_KEYS = Object.keys(ConfigSchema.shape) as readonly (keyof PipelineConfig)[];
 
+/** The context key that holds the Auth0 settings as one object; each member stands for a flat key. */
+export const AUTH0_GROUP_KEY = 'auth0';
+
+const AUTH0_GROUP_MEMBERS = {
+  eventSourceName: 'auth0EventSourceName',
+  httpSink: 'auth0HttpSink',
+  httpSecretName: 'auth0HttpSecretName',
+  domain: 'auth0Domain',
+  secretName: 'auth0SecretName',
+  pii: 'auth0Pii',
+} as const satisfies Record<string, keyof PipelineConfig>;
+
+/**
+ * `auth0: {eventSourceName, httpSink: true, httpSecretName, domain, secretName, pii}` (an object in cdk.json, JSON
+ * text with -c) as the flat keys it stands for (`auth0EventSourceName`, ...), which the rest of the config reads.
+ * Either form, not both: a key set twice would leave one of them silently unused.
+ */
+function auth0Group(group: unknown, context: Record<string, unknown>): Record<string, unknown> {
+  if (group === undefined || group === '') return {};
+  let value = group;
+  if (typeof group === 'string') {
+    try {
+      value = JSON.parse(group);
+    } catch {
+      throw new ConfigError([`${AUTH0_GROUP_KEY} must be an object (JSON text with -c), got ${show(group)}`]);
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError([`${AUTH0_GROUP_KEY} must be an object, like {"eventSourceName": "...", "httpSink": true}`]);
+  }
+  const issues: string[] = [];
+  const flat: Record<string, unknown> = {};
+  for (const [member, setting] of Object.entries(value)) {
+    const key = (AUTH0_GROUP_MEMBERS as Record<string, string>)[member];
+    if (key === undefined) {
+      issues.push(`${AUTH0_GROUP_KEY}.${member} is not a setting; use ${Object.keys(AUTH0_GROUP_MEMBERS).join(', ')}`);
+    } else if (context[key] !== undefined && context[key] !== '') {
+      issues.push(`${AUTH0_GROUP_KEY}.${member} and ${key} are the same setting; set one of them`);
+    } else {
+      flat[key] = setting;
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return flat;
+}
+
 /** A configuration that cannot be deployed; each issue names the key, the value and the rule it broke. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -322,7 +368,9 @@ const show = (value: unknown): string => {
  */
 export function parseConfig(context: Record<string, unknown>): PipelineConfig {
   const input = Object.fromEntries(
-    Object.entries(context).filter(([key, value]) => CONFIG_KEYS.some((k) => k === key) && value !== ''),
+    Object.entries({ ...context, ...auth0Group(context[AUTH0_GROUP_KEY], context) }).filter(
+      ([key, value]) => CONFIG_KEYS.some((k) => k === key) && value !== '',
+    ),
   );
   const parsed = ConfigSchema.safeParse(input);
   if (parsed.success) return parsed.data;

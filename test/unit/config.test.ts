@@ -337,3 +337,36 @@ describe('parseConfig rejects', () => {
     ]);
   });
 });
+
+describe('the auth0 group', () => {
+  const AUTH0_SOURCE = 'aws.partner/auth0.com/acme-1a2b3c/auth0.logs';
+  const flat = {
+    eventSourceName: SOURCE,
+    auth0EventSourceName: AUTH0_SOURCE,
+    auth0HttpSink: true,
+    auth0HttpSecretName: 'olp/auth0-http',
+  };
+
+  it('reads auth0: {eventSourceName, httpSink, httpSecretName} as the flat keys, as an object or as -c JSON text', () => {
+    const group = { eventSourceName: AUTH0_SOURCE, httpSink: true, httpSecretName: 'olp/auth0-http' };
+    expect(parseConfig({ eventSourceName: SOURCE, auth0: group })).toEqual(parseConfig(flat));
+    expect(parseConfig({ eventSourceName: SOURCE, auth0: JSON.stringify(group) })).toEqual(parseConfig(flat));
+  });
+
+  it('checks its members as it checks the flat keys, naming the flat key', () => {
+    expect(errorOf({ eventSourceName: SOURCE, auth0: { httpSink: true } }).issues.join('\n')).toMatch(
+      /auth0HttpSecretName/,
+    );
+  });
+
+  it('refuses an unknown member, a setting given both ways, and a value that is not an object', () => {
+    expect(errorOf({ eventSourceName: SOURCE, auth0: { eventSource: AUTH0_SOURCE } }).issues).toEqual([
+      'auth0.eventSource is not a setting; use eventSourceName, httpSink, httpSecretName, domain, secretName, pii',
+    ]);
+    expect(errorOf({ ...flat, auth0: { httpSink: true } }).issues).toEqual([
+      'auth0.httpSink and auth0HttpSink are the same setting; set one of them',
+    ]);
+    expect(errorOf({ eventSourceName: SOURCE, auth0: '[1]' }).message).toMatch(/auth0 must be an object/);
+    expect(errorOf({ eventSourceName: SOURCE, auth0: 'not json' }).message).toMatch(/auth0 must be an object/);
+  });
+});
