@@ -6,8 +6,25 @@ import { gunzip } from 'node:zlib';
 import { GetObjectCommand, NoSuchKey, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { sha256Hex } from '../../lambdas/sequencer/window-part.ts';
 import { type ArchivePart, WindowManifest, windowPrefix } from '../../lambdas/shared/archive-layout.ts';
-import { AUTH0, OKTA } from '../../lambdas/shared/log-sources.ts';
 import { ArchiveDirStore } from '../local/archive-dir-store.ts';
+import {
+  type ArchivedEvent,
+  type ArchiveProblem,
+  type ArchiveRange,
+  compareKeys,
+  linesOf,
+  partEvents,
+} from './archive-part.ts';
+
+export {
+  type ArchivedEvent,
+  type ArchiveProblem,
+  type ArchiveRange,
+  compareKeys,
+  eventOf,
+  partEvents,
+  partLinesSync,
+} from './archive-part.ts';
 
 /**
  * Reads a sealed archive (the S3 bucket, or a local `--archive-dir`) back: the windows whose manifests overlap a time
@@ -17,7 +34,8 @@ import { ArchiveDirStore } from '../local/archive-dir-store.ts';
  * its key, never thrown, so a reader of a large archive sees every problem at once. Errors reaching the storage itself
  * (no such bucket, access denied) are thrown.
  *
- * Shared by `olp audit` and `olp archive verify|export` (verify-archive.ts, export-archive.ts).
+ * Shared by `olp audit`, `olp hunt` and `olp archive verify|export` (verify-archive.ts, export-archive.ts); decoding
+ * a part's bytes is archive-part.ts's.
  */
 
 /** Where an archive's objects are: keys are the layout's (`archive/dt=.../manifest.json`), relative to the root. */
@@ -111,17 +129,6 @@ export class S3ArchiveSource implements ArchiveSource {
 }
 
 /** A half-open range of `published` time, [since, until), epoch ms. */
-export interface ArchiveRange {
-  readonly since: number;
-  readonly until: number;
-}
-
-/** Something in the archive that cannot be trusted, by key: the reader goes on with the rest. */
-export interface ArchiveProblem {
-  readonly key: string;
-  readonly reason: string;
-}
-
 /** A sealed window: its manifest, read and checked against its key. */
 export interface ArchiveWindow {
   readonly manifestKey: string;
@@ -142,20 +149,6 @@ export interface WindowListing {
   readonly objects: ReadonlyMap<string, readonly string[]>;
 }
 
-/** One archived event: its line as stored, where it is, and the fields the archive is ordered and deduped by. */
-export interface ArchivedEvent {
-  /** Lowercased, as the pipeline dedupes. */
-  readonly uuid: string;
-  readonly published: string;
-  /** The line as stored: the System Log event exactly as received. */
-  readonly text: string;
-  /** The line parsed, for readers that need more of it than its uuid and time. */
-  readonly value: Readonly<Record<string, unknown>>;
-  readonly partKey: string;
-  /** 1-based line number in the part. */
-  readonly line: number;
-}
-
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 /** Reads in flight at once: enough to hide S3's latency, few enough to stay far below its request rates. */
@@ -164,8 +157,6 @@ const MANIFEST_KEY =
   /^archive\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/window=(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z\/manifest\.json$/;
 const WINDOW_FOLDER =
   /^(archive\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/window=(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z\/)/;
-
-export const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The window folder an archive key is in, with the window's start, or undefined for a key outside any window. */
 export const windowOfKey = (key: string): { folder: string; start: number } | undefined => {
@@ -276,32 +267,28 @@ export async function readPart(
   window: ArchiveWindow,
   part: ArchivePart,
 ): Promise<{ events: ArchivedEvent[]; problems: ArchiveProblem[] }> {
+  const fetched = await fetchPart(source, window, part);
+  if ('problem' in fetched) return { events: [], problems: [fetched.problem] };
+  return partEvents(part, await partLines(fetched.bytes));
+}
+
+/** A part's bytes as its manifest lists them, or why they cannot be trusted: the half of `readPart` that reads. */
+export async function fetchPart(
+  source: ArchiveSource,
+  window: ArchiveWindow,
+  part: ArchivePart,
+): Promise<{ readonly bytes: Uint8Array } | { readonly problem: ArchiveProblem }> {
   const key = part.key;
   // A manifest names only its own window's objects; anything else is not the sequencer's and is not read.
   if (!key.startsWith(windowPrefix(window.start)) || key.split('/').includes('..')) {
-    return { events: [], problems: [{ key: window.manifestKey, reason: `lists a part outside its window: ${key}` }] };
+    return { problem: { key: window.manifestKey, reason: `lists a part outside its window: ${key}` } };
   }
   const bytes = await source.get(key);
-  if (bytes === undefined) return { events: [], problems: [{ key, reason: 'listed in its manifest but missing' }] };
+  if (bytes === undefined) return { problem: { key, reason: 'listed in its manifest but missing' } };
   if (sha256Hex(bytes) !== part.sha256) {
-    return { events: [], problems: [{ key, reason: 'does not match the SHA-256 its manifest lists' }] };
+    return { problem: { key, reason: 'does not match the SHA-256 its manifest lists' } };
   }
-  const lines = await partLines(bytes);
-  if (lines === undefined) return { events: [], problems: [{ key, reason: 'matches its SHA-256 but is not gzip' }] };
-  const events: ArchivedEvent[] = [];
-  const problems: ArchiveProblem[] = [];
-  for (const [i, line] of lines.entries()) {
-    const event = eventOf(line);
-    if (event === undefined) {
-      problems.push({ key, reason: `line ${i + 1} is not a System Log event with a uuid and published` });
-      continue;
-    }
-    events.push({ ...event, text: line, partKey: key, line: i + 1 });
-  }
-  if (lines.length !== part.eventCount) {
-    problems.push({ key, reason: `holds ${lines.length} lines, its manifest lists ${part.eventCount} events` });
-  }
-  return { events, problems };
+  return { bytes };
 }
 
 /** A part's lines, gunzipped, without the empty string after the last newline; undefined when it is not gzip. */
@@ -312,30 +299,8 @@ export async function partLines(bytes: Uint8Array): Promise<string[] | undefined
   } catch {
     return undefined;
   }
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  return lines;
+  return linesOf(text);
 }
-
-/** The uuid (lowercased) and `published` of an archived line, or undefined when it is no System Log event. */
-export const eventOf = (
-  line: string,
-): { uuid: string; published: string; value: Readonly<Record<string, unknown>> } | undefined => {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const record = value as Record<string, unknown>;
-  // An Okta System Log event carries uuid and published; an Auth0 log (archived under auth0/) log_id and data.date.
-  const { id, published } = Object.hasOwn(record, 'uuid')
-    ? OKTA.claimedIdentity(record)
-    : AUTH0.claimedIdentity(record);
-  if (typeof id !== 'string' || typeof published !== 'string') return undefined;
-  return { uuid: id.toLowerCase(), published, value: record };
-};
 
 /** What `readArchive` yields: the windows as listed, then, window by window, the events and problems of each part. */
 export type ArchiveItem =

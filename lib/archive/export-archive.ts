@@ -1,11 +1,10 @@
-import { contentHash } from '../../lambdas/shared/staged-event.ts';
+import { orderWindow, type WindowLine } from './archive-part.ts';
 import {
   type ArchivedEvent,
   type ArchiveProblem,
   type ArchiveRange,
   type ArchiveSource,
   type ArchiveWindow,
-  compareKeys,
   listWindows,
   mapLimited,
   readPart,
@@ -71,21 +70,32 @@ export async function exportArchive(input: ExportInput): Promise<ExportResult> {
 
   let windows = 0;
   let events = 0;
-  for (let i = 0; i < listing.windows.length; i += READ_AHEAD) {
-    const batch = listing.windows.slice(i, i + READ_AHEAD);
-    const read = await mapLimited(batch, READ_AHEAD, (window) => windowEvents(source, window, range));
-    for (const result of read) {
-      if (result.problems.length > 0) {
-        if (verified !== undefined) throw new ExportIntegrityError(result.problems);
-        problems.push(...result.problems);
+  const readBatch = (from: number) =>
+    mapLimited(listing.windows.slice(from, from + READ_AHEAD), READ_AHEAD, (window) =>
+      windowEvents(source, window, range),
+    );
+  // The next batch is read (fetched and gunzipped on other threads) while this one is written.
+  let next = listing.windows.length > 0 ? readBatch(0) : undefined;
+  try {
+    for (let i = 0; next !== undefined; i += READ_AHEAD) {
+      const read = await next;
+      next = i + READ_AHEAD < listing.windows.length ? readBatch(i + READ_AHEAD) : undefined;
+      for (const result of read) {
+        if (result.problems.length > 0) {
+          if (verified !== undefined) throw new ExportIntegrityError(result.problems);
+          problems.push(...result.problems);
+        }
+        for (const { text, value } of result.lines) {
+          if (!(await input.write(text, value))) return { windows, events, problems, stopped: true };
+          events++;
+        }
+        windows++;
       }
-      for (const { text, value } of result.lines) {
-        if (!(await input.write(text, value))) return { windows, events, problems, stopped: true };
-        events++;
-      }
-      windows++;
+      input.onProgress?.({ windows, events, done: false });
     }
-    input.onProgress?.({ windows, events, done: false });
+  } finally {
+    // Leaving early (the reader went away, or the archive failed its check): the batch read ahead is not wanted.
+    next?.catch(() => {});
   }
   input.onProgress?.({ windows, events, done: true });
   return { windows, events, problems, stopped: false };
@@ -96,29 +106,8 @@ async function windowEvents(
   source: ArchiveSource,
   window: ArchiveWindow,
   range: ArchiveRange,
-): Promise<{ lines: Array<{ text: string; value: Readonly<Record<string, unknown>> }>; problems: ArchiveProblem[] }> {
-  const problems: ArchiveProblem[] = [];
-  const inRange: Array<{ event: ArchivedEvent; publishedMs: number }> = [];
-  const copies = new Map<string, number>();
-  for (const part of window.manifest.parts) {
-    const read = await readPart(source, window, part);
-    problems.push(...read.problems);
-    for (const event of read.events) {
-      const publishedMs = Date.parse(event.published);
-      if (!(publishedMs >= range.since && publishedMs < range.until)) continue;
-      inRange.push({ event, publishedMs });
-      copies.set(event.uuid, (copies.get(event.uuid) ?? 0) + 1);
-    }
-  }
-  // Only a uuid the window holds more than once needs its contents compared: most events are hashed never.
-  const byKey = new Map<string, { publishedMs: number; event: ArchivedEvent; hash: string }>();
-  for (const { event, publishedMs } of inRange) {
-    const hash = (copies.get(event.uuid) ?? 0) > 1 ? contentHash(event.value) : '';
-    const key = `${event.uuid}#${hash}`;
-    if (!byKey.has(key)) byKey.set(key, { publishedMs, event, hash });
-  }
-  const sorted = [...byKey.values()].sort(
-    (a, b) => a.publishedMs - b.publishedMs || compareKeys(a.event.uuid, b.event.uuid) || compareKeys(a.hash, b.hash),
-  );
-  return { lines: sorted.map(({ event }) => ({ text: event.text, value: event.value })), problems };
+): Promise<{ lines: WindowLine[]; problems: ArchiveProblem[] }> {
+  const reads: Array<{ events: ArchivedEvent[]; problems: ArchiveProblem[] }> = [];
+  for (const part of window.manifest.parts) reads.push(await readPart(source, window, part));
+  return orderWindow(reads, range);
 }

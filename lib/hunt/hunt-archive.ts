@@ -1,34 +1,27 @@
-import { formatAlert } from '../../lambdas/alert/format-alert.ts';
-import { claimKeyOf } from '../../lambdas/alert/process-alert.ts';
 import { detect } from '../../lambdas/detector/detect.ts';
-import type { AlertQueueMessage, Detection } from '../../lambdas/shared/alert-message.ts';
-import { AUTH0, type EventIdentity, type LogSource, OKTA } from '../../lambdas/shared/log-sources.ts';
-import { envelopeIdOf, envelopeTimeOf } from '../../lambdas/shared/system-log-envelope.ts';
-import type { ArchiveProblem, ArchiveRange, ArchiveSource } from '../archive/archive-reader.ts';
-import { exportArchive } from '../archive/export-archive.ts';
-import type { LocalAlert } from '../local/local-pipeline.ts';
+import {
+  type ArchiveProblem,
+  type ArchiveRange,
+  type ArchiveSource,
+  type ArchiveWindow,
+  fetchPart,
+  listWindows,
+} from '../archive/archive-reader.ts';
 import { MemoryDetectorStore } from '../local/memory-detector-store.ts';
-import { type EventSourceNames, matchingRules, ruleSummary } from '../rules/compile.ts';
 import type { CompiledAlertRule } from '../rules/types.ts';
+import { type HuntAlert, type HuntedWindow, huntAlertOf, huntedEvent, type WindowJob } from './hunt-window.ts';
+import { inlineHunter, threadHunter, threadsFor, type WindowHunter } from './hunt-workers.ts';
+
+export { HUNT_SOURCES, type HuntAlert } from './hunt-window.ts';
 
 /**
  * `olp hunt`: runs alert rules, single-event and stateful, over archived events in `published` order, as the pipeline
- * would have run them had the rules been deployed when the events arrived. Each archived event is put back in the
- * envelope its source's stream would have used (a bare event as `olp local` wraps one), matched with the local
- * pattern engine, and, for stateful rules, run through the detector's own code with its state in memory. Alerts are
- * raised once per rule and claim key, as the alert path's claims would: suppression and detection keys included.
+ * would have run them had the rules been deployed when the events arrived. Windows are read here, in order, and
+ * hunted (decoded, ordered, matched) on other threads when the archive is large enough to repay them; alerts are
+ * raised here in event order, once per rule and claim key, as the alert path's claims would: suppression and
+ * detection keys included. Stateful rules run here, on the events their pre-filters matched, through the detector's
+ * own code with its state in memory.
  */
-
-/** The event source names hunted events are put under; the rules are compiled for them. */
-export const HUNT_SOURCES = {
-  okta: 'aws.partner/okta.com/olp-hunt/archive',
-  auth0: 'aws.partner/auth0.com/olp-hunt-archive/auth0.logs',
-} as const satisfies EventSourceNames;
-
-const ORIGIN = { account: '000000000000', region: 'us-east-1' };
-
-/** One alert as `olp local --json` prints it. */
-export type HuntAlert = LocalAlert;
 
 export interface HuntInput {
   readonly source: ArchiveSource;
@@ -37,6 +30,8 @@ export interface HuntInput {
   readonly rules: readonly CompiledAlertRule[];
   readonly onAlert: (alert: HuntAlert) => void;
   readonly onProgress?: (progress: { readonly windows: number; readonly events: number }) => void;
+  /** Threads to hunt windows on; by default one per core for a large archive, none (this thread) for a small one. */
+  readonly threads?: number;
 }
 
 export interface HuntResult {
@@ -52,125 +47,114 @@ export interface HuntResult {
 const KEEP_SECONDS = 86_400;
 /** Expired detector state is dropped every this many events, so a year-long hunt stays small. */
 const SWEEP_EVERY = 50_000;
+/** Windows read and hunted ahead of the one whose alerts are raised, per thread. */
+const AHEAD_PER_THREAD = 3;
 
-/**
- * An archived event's identity from its own fields. The archive holds only events ingest validated (and `olp archive
- * verify` proves it unaltered), so the hunt reads them as they say, without validating each again: its speed is in
- * how little it does per event. A line that does not even say its id, time and type is counted unreadable.
- */
-function archivedIdentity(source: LogSource, event: Readonly<Record<string, unknown>>): EventIdentity | undefined {
-  const { id, published, type } = source.claimedIdentity(event);
-  if (typeof id !== 'string' || typeof published !== 'string' || typeof type !== 'string') return undefined;
-  return Number.isFinite(Date.parse(published)) ? { id, published, type } : undefined;
+/** A window's parts, fetched and checked against its manifest: what a hunt thread needs, and nothing to read. */
+async function jobOf(source: ArchiveSource, window: ArchiveWindow, range: ArchiveRange): Promise<WindowJob> {
+  const parts = await Promise.all(
+    window.manifest.parts.map(async (part) => {
+      const fetched = await fetchPart(source, window, part);
+      return 'problem' in fetched ? fetched : { part, bytes: fetched.bytes };
+    }),
+  );
+  return { parts, range };
 }
-
-/**
- * The envelope the source's stream would have delivered the event in, as `olp local` wraps a bare event, except that
- * its `id` (a UUIDv5 of the event id) is computed only if something reads it: no rule does, and hashing every event
- * of a year-long hunt for it would cost more than matching it.
- */
-function huntEnvelope(
-  detail: Readonly<Record<string, unknown>>,
-  source: LogSource,
-  identity: EventIdentity,
-): Record<string, unknown> {
-  let id: string | undefined;
-  return {
-    version: '0',
-    get id() {
-      id ??= envelopeIdOf(identity.id);
-      return id;
-    },
-    'detail-type': source.detailType,
-    source: HUNT_SOURCES[source.name],
-    account: ORIGIN.account,
-    time: envelopeTimeOf(identity.published),
-    region: ORIGIN.region,
-    resources: [],
-    detail,
-  };
-}
-
-const sourceOfLine = (event: Readonly<Record<string, unknown>>): LogSource | undefined =>
-  OKTA.isBareEvent(event) ? OKTA : AUTH0.isBareEvent(event) ? AUTH0 : undefined;
 
 export async function huntArchive(input: HuntInput): Promise<HuntResult> {
+  const { source, range, rules } = input;
+  const listing = await listWindows(source, range);
+  const problems: ArchiveProblem[] = [...listing.problems];
+  const listed = listing.windows.reduce(
+    (sum, window) => sum + window.manifest.parts.reduce((count, part) => count + part.eventCount, 0),
+    0,
+  );
+  const threads = input.threads ?? threadsFor(listed);
+  const hunter: WindowHunter = threads > 0 ? threadHunter(rules, threads) : inlineHunter(rules);
+
   const store = new MemoryDetectorStore();
   const claimed = new Set<string>();
   let events = 0;
   let alerts = 0;
   let unreadable = 0;
+  let sinceSweep = 0;
+  let latestSeconds = Number.NEGATIVE_INFINITY;
 
-  const raise = (
-    rule: CompiledAlertRule,
-    envelope: Record<string, unknown>,
-    source: LogSource,
-    identity: EventIdentity,
-    detection?: Detection,
-  ): void => {
-    const event = source.alertView(envelope.detail as Record<string, unknown>, identity);
-    const summary = ruleSummary(rule);
-    const message = { rule: summary, event: envelope, ...(detection === undefined ? {} : { detection }) };
-    const key = `${rule.id}#${claimKeyOf(message as AlertQueueMessage, event, source).toLowerCase()}`;
-    if (claimed.has(key)) return;
-    claimed.add(key);
-    const { json } = formatAlert(summary, event, {
-      sourceLabel: source.label,
-      ...(detection === undefined ? {} : { detection }),
-    });
+  const raise = ({ claim, alert }: { claim: string; alert: HuntAlert }): void => {
+    if (claimed.has(claim)) return;
+    claimed.add(claim);
     alerts++;
-    input.onAlert({
-      ruleId: json.ruleId,
-      severity: json.severity,
-      eventType: json.eventType,
-      uuid: json.uuid,
-      published: json.published,
-      subject: json.subject,
-    });
+    input.onAlert(alert);
   };
 
-  const hunt = async (event: Readonly<Record<string, unknown>>): Promise<void> => {
-    const source = sourceOfLine(event);
-    const identity = source === undefined ? undefined : archivedIdentity(source, event);
-    if (source === undefined || identity === undefined) {
-      unreadable++;
-      return;
-    }
-    const identified = { event: identity };
-    const detail = event as Record<string, unknown>;
-    const envelope = huntEnvelope(detail, source, identity);
-    const time = Date.parse(identified.event.published);
-    for (const rule of matchingRules(input.rules, envelope)) {
-      if (rule.detect === undefined) {
-        raise(rule, envelope, source, identified.event);
+  const raiseAll = async (window: HuntedWindow): Promise<void> => {
+    problems.push(...window.problems);
+    events += window.events;
+    unreadable += window.unreadable;
+    const parsed = new Map<number, ReturnType<typeof huntedEvent>>();
+    for (const step of window.steps) {
+      if ('claim' in step) {
+        raise(step);
         continue;
       }
-      const record = source.ruleRecord(detail);
+      const rule = rules[step.rule];
+      if (rule?.detect === undefined) continue;
+      if (!parsed.has(step.event))
+        parsed.set(step.event, huntedEvent(JSON.parse(window.detectorLines[step.event] ?? '')));
+      const hunted = parsed.get(step.event);
+      if (hunted === undefined) continue;
+      const record = hunted.source.ruleRecord(hunted.envelope.detail as Record<string, unknown>);
+      const time = Date.parse(hunted.identity.published);
+      latestSeconds = Math.max(latestSeconds, Math.floor(time / 1000));
       const outcome = await detect(
         rule.id,
         rule.detect,
-        { id: identified.event.id.toLowerCase(), time, envelope, record, location: source.location(record) },
+        {
+          id: hunted.identity.id.toLowerCase(),
+          time,
+          envelope: hunted.envelope,
+          record,
+          location: hunted.source.location(record),
+        },
         store,
         { keepSeconds: KEEP_SECONDS },
       );
       if (outcome.kind === 'counted') {
-        for (const found of outcome.detections) raise(rule, envelope, source, identified.event, found);
+        for (const found of outcome.detections) raise(huntAlertOf(rule, hunted, found));
       }
     }
-    events++;
-    if (events % SWEEP_EVERY === 0) store.sweep(Math.floor(time / 1000) - KEEP_SECONDS);
+    sinceSweep += window.events;
+    if (sinceSweep >= SWEEP_EVERY) {
+      sinceSweep = 0;
+      store.sweep(latestSeconds - KEEP_SECONDS);
+    }
   };
 
-  const result = await exportArchive({
-    source: input.source,
-    range: input.range,
-    write: async (_line, event) => {
-      await hunt(event);
-      return true;
-    },
-    ...(input.onProgress === undefined
-      ? {}
-      : { onProgress: ({ windows, events: read }) => input.onProgress?.({ windows, events: read }) }),
-  });
-  return { events, alerts, unreadable, problems: result.problems };
+  // Windows are fetched and hunted ahead, in order; their alerts are raised strictly in window order.
+  const windows = listing.windows;
+  const ahead = AHEAD_PER_THREAD * Math.max(threads, 1);
+  const inFlight: Array<Promise<HuntedWindow>> = [];
+  let next = 0;
+  const startNext = () => {
+    while (next < windows.length && inFlight.length < ahead) {
+      const window = windows[next++] as ArchiveWindow;
+      inFlight.push(jobOf(source, window, range).then((job) => hunter.hunt(job)));
+    }
+  };
+  let done = 0;
+  try {
+    startNext();
+    while (inFlight.length > 0) {
+      const window = await (inFlight.shift() as Promise<HuntedWindow>);
+      startNext();
+      await raiseAll(window);
+      done++;
+      input.onProgress?.({ windows: done, events });
+    }
+  } finally {
+    // Leaving on an error: the windows still in flight are not wanted.
+    for (const pending of inFlight) pending.catch(() => {});
+    await hunter.close();
+  }
+  return { events, alerts, unreadable, problems };
 }

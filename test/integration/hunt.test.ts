@@ -1,9 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DirArchiveSource } from '../../lib/archive/archive-reader.ts';
+import { HUNT_SOURCES, type HuntAlert, huntArchive } from '../../lib/hunt/hunt-archive.ts';
 import { generateAuth0Sample } from '../../lib/local/auth0-sample.ts';
 import { generateSample } from '../../lib/local/sample-stream.ts';
-import { loadRules } from '../../lib/rules/index.ts';
+import { compileRules, loadRules } from '../../lib/rules/index.ts';
 import { linesOf, runOlp, tempDir } from '../support/run-cli.ts';
 
 /**
@@ -103,6 +105,35 @@ describe('olp hunt', () => {
     const expected = singleEvent(linesOf(local.stdout));
     expect(expected.length).toBeGreaterThan(0);
     expect(singleEvent(linesOf(hunt.stdout))).toEqual(expected);
+  });
+
+  it('hunts windows on threads exactly as on this thread: the same alerts in the same order, the same problems', async () => {
+    // A copy of the archive with one part altered, so that a problem is reported too.
+    const copy = join(workspace.dir, 'threads-archive');
+    cpSync(archiveDir, copy, { recursive: true });
+    const parts = readdirSync(copy, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.jsonl.gz'));
+    const altered = join(copy, parts.sort()[0] as string);
+    const bytes = readFileSync(altered);
+    bytes[bytes.length - 5] = (bytes[bytes.length - 5] ?? 0) ^ 0xff;
+    writeFileSync(altered, bytes);
+
+    const rules = compileRules(loadRules(), HUNT_SOURCES);
+    const hunt = async (threads: number) => {
+      const alerts: HuntAlert[] = [];
+      const result = await huntArchive({
+        source: new DirArchiveSource(copy),
+        range: { since: Number.NEGATIVE_INFINITY, until: Number.POSITIVE_INFINITY },
+        rules,
+        onAlert: (alert) => alerts.push(alert),
+        threads,
+      });
+      return { result, alerts };
+    };
+    const [here, threaded] = [await hunt(0), await hunt(2)];
+    expect(here.result.problems).toEqual([expect.objectContaining({ reason: expect.stringMatching(/SHA-256/) })]);
+    expect(here.alerts.some((alert) => alert.ruleId === 'brute-force-by-user')).toBe(true);
+    expect(here.alerts.some((alert) => !stateful.has(alert.ruleId))).toBe(true);
+    expect(threaded).toEqual(here);
   });
 
   it('hunts only the range asked for', async () => {
