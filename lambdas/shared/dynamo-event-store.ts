@@ -1,6 +1,7 @@
 import {
   type AttributeValue,
   BatchGetItemCommand,
+  type BatchGetItemCommandInput,
   type BatchGetItemCommandOutput,
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -18,6 +19,7 @@ import {
   type PendingBucket,
   type SequencerState,
   type SetAsideRecord,
+  type StagedKey,
 } from './ports.ts';
 import { decodeStagedBody, encodeStagedBody } from './staged-body.ts';
 import { type StagedEvent, shardOf, splitEventKey } from './staged-event.ts';
@@ -249,13 +251,34 @@ export class DynamoEventStore implements EventStore {
     ).map(toStaged);
   }
 
-  async getStaged(keys: ReadonlyArray<{ readonly pk: string; readonly sk: string }>): Promise<StagedEvent[]> {
-    const found: StagedEvent[] = [];
+  async getStaged(keys: ReadonlyArray<StagedKey>): Promise<StagedEvent[]> {
+    return (await this.batchGet(keys, { consistent: true })).map(toStaged);
+  }
+
+  async lookupStaged(keys: ReadonlyArray<StagedKey>): Promise<StagedKey[]> {
+    return (await this.batchGet(keys, { consistent: false, keysOnly: true })).map((item) => ({
+      pk: item.pk?.S ?? '',
+      sk: item.sk?.S ?? '',
+    }));
+  }
+
+  /** The items with these keys that exist, 100 keys a request, unprocessed keys retried with backoff. */
+  private async batchGet(
+    keys: ReadonlyArray<StagedKey>,
+    options: { readonly consistent: boolean; readonly keysOnly?: boolean },
+  ): Promise<Item[]> {
+    const found: Item[] = [];
+    const read = {
+      ConsistentRead: options.consistent,
+      ...(options.keysOnly === true
+        ? { ProjectionExpression: '#pk, #sk', ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' } }
+        : {}),
+    };
     for (let i = 0; i < keys.length; i += BATCH_GET) {
-      let request: Record<string, { Keys: Item[]; ConsistentRead: boolean }> | undefined = {
+      let request: BatchGetItemCommandInput['RequestItems'] = {
         [this.tableName]: {
           Keys: keys.slice(i, i + BATCH_GET).map((key) => ({ pk: { S: key.pk }, sk: { S: key.sk } })),
-          ConsistentRead: true,
+          ...read,
         },
       };
       for (let attempt = 0; request !== undefined; attempt++) {
@@ -263,11 +286,11 @@ export class DynamoEventStore implements EventStore {
         const response: BatchGetItemCommandOutput = await this.client.send(
           new BatchGetItemCommand({ RequestItems: request }),
         );
-        found.push(...(response.Responses?.[this.tableName] ?? []).map(toStaged));
+        found.push(...(response.Responses?.[this.tableName] ?? []));
         const unprocessed: { Keys?: Item[] } | undefined = response.UnprocessedKeys?.[this.tableName];
         request =
           unprocessed?.Keys !== undefined && unprocessed.Keys.length > 0
-            ? { [this.tableName]: { Keys: unprocessed.Keys, ConsistentRead: true } }
+            ? { [this.tableName]: { Keys: unprocessed.Keys, ...read } }
             : undefined;
       }
     }

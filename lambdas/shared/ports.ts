@@ -7,6 +7,12 @@ import type { WindowSize } from './window.ts';
  * windows to seal through these, so its work follows events, not the span of time, and it queries exactly the
  * partitions ingest wrote, whatever `windowSeconds` and `windowShards` were when it did.
  */
+/** An item's key in the events table. */
+export interface StagedKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
 export interface PendingBucket {
   readonly bucketStart: number;
   readonly bucketSeconds: number;
@@ -106,6 +112,12 @@ export interface EventStore extends EventStager {
   queryPartition(pk: string): Promise<StagedEvent[]>;
   /** The staged events with these keys that exist (strongly consistent, batched). */
   getStaged(keys: ReadonlyArray<{ readonly pk: string; readonly sk: string }>): Promise<StagedEvent[]>;
+  /**
+   * The keys among these that are staged, read eventually consistent (half the read units of `getStaged`): for a
+   * check that a stale miss only repeats harmlessly, as the watchdog's (docs/design.md, invariant 9); never for the
+   * sequencer.
+   */
+  lookupStaged(keys: ReadonlyArray<StagedKey>): Promise<StagedKey[]>;
   /** Flags an archived event and starts its TTL at `dedupeUntil`. */
   markArchived(event: StagedEvent): Promise<void>;
   /** Markers of one marker partition for events published before `before`, oldest first, at most `limit`. */

@@ -84,7 +84,7 @@ export interface Auth0WatchdogDeps {
   readonly feed: Auth0Feed;
   readonly state: VersionedStore<Auth0WatchdogState>;
   /** The Auth0 events table, to tell delivered logs from missing ones. */
-  readonly staged: Pick<EventStore, 'getStaged'>;
+  readonly staged: Pick<EventStore, 'lookupStaged'>;
   /** The Auth0 ingest queue. */
   readonly ingestQueue: QueueSender;
   readonly alertQueue: QueueSender;
@@ -281,7 +281,7 @@ export const runAuth0Watchdog = async (
   /** Which of these logs the events table does not have, as ingest and alert-queue messages. */
   const check = async (logs: ReadonlyArray<ApiLog & { mark: LogMark }>, invalid: readonly ApiLog[]) => {
     const keyed = logs.map((log) => ({ log, key: keyOf(log, settings.staging) }));
-    const found = new Set((await deps.staged.getStaged(keyed.map(({ key }) => key))).map((s) => `${s.pk}|${s.sk}`));
+    const found = new Set((await deps.staged.lookupStaged(keyed.map(({ key }) => key))).map((s) => `${s.pk}|${s.sk}`));
     const missing = keyed.filter(({ key }) => !found.has(`${key.pk}|${key.sk}`)).map(({ log }) => log);
     const backfill: QueueMessage[] = [];
     const alertMessages: QueueMessage[] = [];
@@ -453,6 +453,6 @@ const newestStaged = async (
 ): Promise<LogMark | undefined> => {
   if (logs.length === 0) return undefined;
   const keyed = logs.map((log) => ({ log, key: keyOf(log, staging) }));
-  const found = new Set((await deps.staged.getStaged(keyed.map(({ key }) => key))).map((s) => `${s.pk}|${s.sk}`));
+  const found = new Set((await deps.staged.lookupStaged(keyed.map(({ key }) => key))).map((s) => `${s.pk}|${s.sk}`));
   return keyed.find(({ key }) => found.has(`${key.pk}|${key.sk}`))?.log.mark;
 };

@@ -51,7 +51,7 @@ export interface WatchdogDeps {
   readonly okta: OktaFeed;
   readonly state: WatchdogStateStore;
   /** The events table, to tell delivered events from missing ones. */
-  readonly staged: Pick<EventStore, 'getStaged'>;
+  readonly staged: Pick<EventStore, 'lookupStaged'>;
   readonly ingestQueue: QueueSender;
   readonly alertQueue: QueueSender;
   /** Where refilled events a stateful rule's pre-filter matches go, as the rule's EventBridge target would send them. */
@@ -158,7 +158,7 @@ const checkPage = async (
     keyed.push({ event, key: { pk: key.pk, sk: key.sk }, core: core.data });
   }
   const keys = keyed.flatMap((entry) => (entry.key === undefined ? [] : [entry.key]));
-  const found = new Set((await deps.staged.getStaged(keys)).map((staged) => `${staged.pk}|${staged.sk}`));
+  const found = new Set((await deps.staged.lookupStaged(keys)).map((staged) => `${staged.pk}|${staged.sk}`));
 
   const backfill: QueueMessage[] = [];
   const alerts: QueueMessage[] = [];

@@ -5,6 +5,7 @@ import {
   type PendingBucket,
   type SequencerState,
   type SetAsideRecord,
+  type StagedKey,
 } from '../../lambdas/shared/ports.ts';
 import { type StagedEvent, shardOf, splitEventKey, windowPartitionKey } from '../../lambdas/shared/staged-event.ts';
 import { KeyOrderedItems } from './key-ordered-items.ts';
@@ -93,6 +94,10 @@ export class InProcessEventStore implements EventStore {
 
   async getStaged(keys: ReadonlyArray<{ readonly pk: string; readonly sk: string }>): Promise<StagedEvent[]> {
     return keys.flatMap((key) => this.staged.get(key.pk, key.sk) ?? []);
+  }
+
+  async lookupStaged(keys: ReadonlyArray<StagedKey>): Promise<StagedKey[]> {
+    return keys.flatMap((key) => (this.staged.get(key.pk, key.sk) === undefined ? [] : [{ pk: key.pk, sk: key.sk }]));
   }
 
   async markArchived(event: StagedEvent): Promise<void> {

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type AttributeValue, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  type BatchGetItemCommandInput,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rescueExpired } from '../../lambdas/rescue/rescue-expired.ts';
@@ -120,6 +126,52 @@ describe('the staged item', () => {
     expect(second.sealed.map((window) => [window.kind, window.eventCount])).toEqual([['late', 1]]);
     expect([...archive.lines].sort()).toEqual([a, b, old, oldLate].map((e) => JSON.stringify(e.detail)).sort());
     expect(lookedUp).toEqual({ ...lateEvent, archived: true, expiresAt: lateEvent.dedupeUntil });
+  });
+
+  it("answers the watchdog's lookups by key eventually consistent, keys only: half a read unit a key, found or not", async () => {
+    // Arrange: a client on the same dynalite that records what each BatchGetItem asked for and what it cost.
+    const p = await newPipeline(dynamo, s3Client(fauxqs));
+    const events = makeEvents(3, start + 60_000, 1_000);
+    for (const [i, event] of events.entries()) await p.ingest(JSON.stringify(event), `m${i}`, start + 62_000);
+    const client = new DynamoDBClient(standInClientConfig(dynamo.endpoint));
+    const asked: Array<{ consistent: unknown; projection: unknown; units: number }> = [];
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as BatchGetItemCommandInput;
+        input.ReturnConsumedCapacity = 'TOTAL';
+        const result = await next(args);
+        const read = Object.values(input.RequestItems ?? {})[0];
+        const consumed = (result.output as { ConsumedCapacity?: Array<{ CapacityUnits?: number }> }).ConsumedCapacity;
+        asked.push({
+          consistent: read?.ConsistentRead,
+          projection: read?.ProjectionExpression,
+          units: (consumed ?? []).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0),
+        });
+        return result;
+      },
+      { step: 'initialize', name: 'recordReads' },
+    );
+    const store = new DynamoEventStore(client, p.table);
+    const staged = events.map((event) => {
+      const { pk, sk } = stagedOf(event, start + 62_000, Number.NEGATIVE_INFINITY);
+      return { pk, sk };
+    });
+    const absent = { pk: staged[0]?.pk ?? '', sk: 'no-such-event#0' };
+
+    // Act
+    const found = await store.lookupStaged([...staged, absent]);
+    const full = await store.getStaged(staged);
+    client.destroy();
+
+    // Assess
+    expect(staged).toHaveLength(3);
+    expect(found).toEqual(expect.arrayContaining(staged));
+    expect(found).toHaveLength(3);
+    expect(full.map(({ pk, sk }) => ({ pk, sk }))).toEqual(expect.arrayContaining(staged));
+    expect(asked).toEqual([
+      { consistent: false, projection: '#pk, #sk', units: 2 },
+      { consistent: true, projection: undefined, units: 3 },
+    ]);
   });
 
   it("rescues expired items of both shapes from the stream's images, and stages them again in the new shape", async () => {
