@@ -5,6 +5,7 @@ import { PiiSettingsError, parsePiiSettings } from '../lambdas/shared/pii.ts';
 import { parseTenantDomain } from './auth0/auth0-client.ts';
 import { ARCHIVE_LOCK_MODES, LONGEST_LOCK_DAYS } from './constructs/archive-bucket.ts';
 import { DEFAULT_SILENCE_MINUTES } from './constructs/pipeline-alarms.ts';
+import { PROVISIONED_MIN_UNITS, TABLE_CAPACITY_MODES } from './constructs/pipeline-table.ts';
 
 /**
  * What can be configured, with defaults. Values come from CDK context (cdk.json or `-c key=value`); `-c` values
@@ -200,6 +201,19 @@ const ConfigSchema = z
       .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, PII_SECRET_NAME_RULE)
       .optional(),
     rulesDir: z.string({ error: 'must be a directory path' }).min(1, 'must be a directory path').optional(),
+    tableCapacity: z
+      .enum(TABLE_CAPACITY_MODES, {
+        error:
+          `must be one of ${TABLE_CAPACITY_MODES.join(', ')}: how the events and detector tables are billed ` +
+          '(on-demand, the default, per request; provisioned per capacity-hour, auto scaled, cheaper for a steady ' +
+          'stream; see Cost in the README)',
+      })
+      .default('on-demand'),
+    tableMaxCapacityUnits: integer(
+      `an integer from ${PROVISIONED_MIN_UNITS} to 40000: the most read and the most write units auto scaling gives ` +
+        'each provisioned table (at least the peak events per second it must absorb)',
+      between(PROVISIONED_MIN_UNITS, 40_000),
+    ).default(1000),
     ingestBatchSize: integer('an integer from 1 to 10000 (the SQS event source limit)', between(1, 10_000)).default(
       100,
     ),

@@ -17,7 +17,7 @@ import { Forwarding } from '../constructs/forwarding.ts';
 import { PartnerEventBus } from '../constructs/partner-event-bus.ts';
 import { grantPiiKey, type PiiAccess, piiAccess, piiEnvironment } from '../constructs/pii-key.ts';
 import { PipelineAlarms } from '../constructs/pipeline-alarms.ts';
-import { PipelineTable } from '../constructs/pipeline-table.ts';
+import { PipelineTable, type TableCapacity } from '../constructs/pipeline-table.ts';
 import { QueuedConsumer } from '../constructs/queued-consumer.ts';
 import { ScheduledFunction } from '../constructs/scheduled-function.ts';
 import { TableStreamFunction } from '../constructs/table-stream-function.ts';
@@ -40,6 +40,12 @@ const SEAL_GUARD = INGEST_TIMEOUT.plus(Duration.seconds(60));
 const SYSTEM_LOG_DELAY = Duration.minutes(5);
 /** The partition key of the sequencer's state item, the only item ingest may read. */
 const SEQUENCER_STATE_PK = 'sequencer';
+
+/** The tables' capacity as configured. */
+const tableCapacityOf = (config: PipelineConfig): TableCapacity =>
+  config.tableCapacity === 'provisioned'
+    ? { mode: 'provisioned', maxUnits: config.tableMaxCapacityUnits }
+    : { mode: 'on-demand' };
 
 export interface OktaLogPipelineStackProps extends StackProps {
   readonly config: PipelineConfig;
@@ -271,6 +277,7 @@ export class OktaLogPipelineStack extends Stack {
       archiveTransitionDays: config.archiveTransitionDays,
       archiveLockMode: config.archiveLockMode,
       notificationEmail: config.notificationEmail,
+      tableCapacity: tableCapacityOf(config),
     });
     const eventsTable = this.stateful.eventsTable.table;
     const archiveBucket = this.stateful.archive.bucket;
@@ -523,6 +530,7 @@ export class OktaLogPipelineStack extends Stack {
     const eventsTable = new PipelineTable(this.stateful, 'Auth0EventsTable', {
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
       stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+      capacity: tableCapacityOf(config),
     });
     const archiveBucket = this.stateful.archive.bucket;
     const scope = new Construct(compute, 'Auth0');

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { ArchiveBucket, type ArchiveLockMode } from '../constructs/archive-bucket.ts';
 import { ArchiveQuery } from '../constructs/archive-query.ts';
 import { EncryptedTopic } from '../constructs/encrypted-topic.ts';
-import { PipelineTable } from '../constructs/pipeline-table.ts';
+import { PipelineTable, type TableCapacity } from '../constructs/pipeline-table.ts';
 
 export interface StatefulResourcesProps {
   readonly archiveRetentionDays: number;
@@ -11,6 +11,8 @@ export interface StatefulResourcesProps {
   /** S3 Object Lock on the archive, with archiveRetentionDays as each version's retention. @default 'governance' */
   readonly archiveLockMode?: ArchiveLockMode;
   readonly notificationEmail?: string;
+  /** How the tables that take a request per event (events, detector) are billed. @default on-demand */
+  readonly tableCapacity?: TableCapacity;
 }
 
 /**
@@ -43,10 +45,13 @@ export class StatefulResources extends Construct {
     this.eventsTable = new PipelineTable(this, 'EventsTable', {
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
       stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+      capacity: props.tableCapacity,
     });
+    // One claim per alert: too few requests for provisioned capacity ever to cost less.
     this.alertClaimsTable = new PipelineTable(this, 'AlertClaimsTable');
     this.detectorTable = new PipelineTable(this, 'DetectorTable', {
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      capacity: props.tableCapacity,
     });
     this.archive = new ArchiveBucket(this, 'Archive', {
       retentionDays: props.archiveRetentionDays,

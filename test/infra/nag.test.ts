@@ -79,6 +79,7 @@ describe('cdk-nag AwsSolutions checks', () => {
       windowSeconds: '300',
       logRetentionDays: '3653',
       redriveRoleArn: 'arn:aws:iam::123456789012:role/okta-redrive',
+      tableCapacity: 'provisioned',
     });
     app.synth();
     expect(findingsOf(app)).toEqual([]);

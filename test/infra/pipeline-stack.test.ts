@@ -534,6 +534,41 @@ describe('OktaLogPipelineStack', () => {
       });
     });
 
+    it('bills the events and detector tables per request by default, or provisioned and auto scaled at 70%', () => {
+      const tables = (built: typeof template) => Object.values(built.findResources('AWS::DynamoDB::Table'));
+      const modes = (built: typeof template) =>
+        tables(built)
+          .map((table) => (table as { Properties: { BillingMode?: string } }).Properties.BillingMode ?? 'PROVISIONED')
+          .sort();
+      expect(modes(template)).toEqual(['PAY_PER_REQUEST', 'PAY_PER_REQUEST', 'PAY_PER_REQUEST']);
+
+      const provisioned = build({ tableCapacity: 'provisioned', tableMaxCapacityUnits: '2000' }).template;
+      // The events and detector tables; the alert claims table stays on demand.
+      expect(modes(provisioned)).toEqual(['PAY_PER_REQUEST', 'PROVISIONED', 'PROVISIONED']);
+      for (const table of tables(provisioned)) {
+        const properties = (table as { Properties: Record<string, unknown> }).Properties;
+        if (properties.BillingMode === 'PAY_PER_REQUEST') continue;
+        expect(properties.ProvisionedThroughput).toEqual({ ReadCapacityUnits: 5, WriteCapacityUnits: 5 });
+      }
+      const targets = Object.values(provisioned.findResources('AWS::ApplicationAutoScaling::ScalableTarget')).map(
+        (target) =>
+          (target as { Properties: { ScalableDimension: string; MinCapacity: number; MaxCapacity: number } })
+            .Properties,
+      );
+      expect(targets.map((target) => target.ScalableDimension).sort()).toEqual([
+        'dynamodb:table:ReadCapacityUnits',
+        'dynamodb:table:ReadCapacityUnits',
+        'dynamodb:table:WriteCapacityUnits',
+        'dynamodb:table:WriteCapacityUnits',
+      ]);
+      expect(targets.every((target) => target.MinCapacity === 5 && target.MaxCapacity === 2000)).toBe(true);
+      provisioned.resourcePropertiesCountIs(
+        'AWS::ApplicationAutoScaling::ScalingPolicy',
+        { TargetTrackingScalingPolicyConfiguration: Match.objectLike({ TargetValue: 70 }) },
+        4,
+      );
+    });
+
     it('keys the alert claims table by pk alone, with the same protections and no stream', () => {
       template.hasResource('AWS::DynamoDB::Table', {
         Properties: {

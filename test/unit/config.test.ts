@@ -34,6 +34,9 @@ describe('parseConfig', () => {
       silenceMinutes: 720,
       ingestBatchSize: 100,
       ingestBatchWindowSeconds: 10,
+      // Billed per request unless provisioned capacity is asked for.
+      tableCapacity: 'on-demand',
+      tableMaxCapacityUnits: 1000,
       logRetentionDays: 90,
       autoReactivate: false,
       watchdogMinutes: 5,
@@ -145,6 +148,18 @@ describe('parseConfig', () => {
     ).toEqual([expect.stringMatching(/^auth0HttpSecretName "olp auth0" must be the name of a Secrets Manager secret/)]);
   });
 
+  it('names the capacity modes and the bounds of the provisioned maximum', () => {
+    expect(errorOf({ eventSourceName: SOURCE, tableCapacity: 'reserved' }).issues).toEqual([
+      expect.stringMatching(/^tableCapacity "reserved" must be one of on-demand, provisioned: /),
+    ]);
+    expect(errorOf({ eventSourceName: SOURCE, tableMaxCapacityUnits: '2' }).issues).toEqual([
+      expect.stringMatching(/^tableMaxCapacityUnits 2 must be an integer from 5 to 40000/),
+    ]);
+    expect(
+      parseConfig({ eventSourceName: SOURCE, tableCapacity: 'provisioned', tableMaxCapacityUnits: '40' }),
+    ).toMatchObject({ tableCapacity: 'provisioned', tableMaxCapacityUnits: 40 });
+  });
+
   it('lists the keys it reads', () => {
     expect([...CONFIG_KEYS].sort()).toEqual(
       [
@@ -162,6 +177,8 @@ describe('parseConfig', () => {
         'redriveRoleArn',
         'rulesDir',
         'silenceMinutes',
+        'tableCapacity',
+        'tableMaxCapacityUnits',
         'windowSeconds',
         'windowShards',
         'oktaOrgUrl',
