@@ -36,7 +36,10 @@ export function threadHunter(rules: readonly CompiledAlertRule[], count: number)
   const threads = Array.from({ length: count }, () => {
     const worker = new Worker(new URL('./hunt-worker.js', import.meta.url), { workerData: { rules } });
     const waiting: Array<{ resolve: (hunted: HuntedWindow) => void; reject: (error: Error) => void }> = [];
+    const thread = { worker, waiting, failed: undefined as Error | undefined };
+    // A thread that failed or exited takes no more windows: each is refused at once rather than left waiting.
     const failAll = (error: Error) => {
+      thread.failed ??= error;
       for (const pending of waiting.splice(0)) pending.reject(error);
     };
     worker.on('message', (reply: Reply) => {
@@ -46,12 +49,16 @@ export function threadHunter(rules: readonly CompiledAlertRule[], count: number)
     });
     worker.on('error', (error) => failAll(error));
     worker.on('exit', (code) => failAll(new Error(`a hunt thread exited (${code}) with windows unhunted`)));
-    return { worker, waiting };
+    return thread;
   });
   return {
     hunt(job) {
       const thread = threads.reduce((least, each) => (each.waiting.length < least.waiting.length ? each : least));
       return new Promise<HuntedWindow>((resolve, reject) => {
+        if (thread.failed !== undefined) {
+          reject(thread.failed);
+          return;
+        }
         thread.waiting.push({ resolve, reject });
         thread.worker.postMessage(job);
       });
