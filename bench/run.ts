@@ -1336,7 +1336,7 @@ const main = async (options: BenchOptions) => {
     `| watchdog CPU per 1,000 events checked | ${fmt(watchdog.cpuMsPer1000, 1)} ms (this process, fake Okta and dynalite included) |`,
     `| System Log API calls per 1,000 events | ${fmt((watchdog.oktaCalls / watchdog.checked) * 1000, 2)} |`,
     `| BatchGetItem requests per 1,000 events | ${fmt((watchdog.batchGets / watchdog.checked) * 1000, 1)} |`,
-    `| read units per event checked (strongly consistent; measured) | ${fmt(watchdog.rruPerEvent, 3)} |`,
+    `| read units per event checked (keys only, eventually consistent; measured) | ${fmt(watchdog.rruPerEvent, 3)} |`,
     `| events refilled / SQS SendMessageBatch requests for them | ${fmt(watchdog.backfilled, 0)} / ${fmt(watchdog.sqsBatches, 0)} |`,
     `| added cost per million events checked (read units at $0.125 per million; refills cost as delivered events) | $${fmt(watchdog.rruPerEvent * 0.125, 4)} |`,
     '',
