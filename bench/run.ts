@@ -972,17 +972,22 @@ const PROVISIONED = { writeUnitHour: 0.00065, readUnitHour: 0.00013, utilisation
  * own cost with it. Provisioned capacity bills capacity-hours; a unit-hour at the target utilisation carries
  * 3,600 x utilisation requests.
  */
+/** What a line's units would cost a million of on provisioned capacity, auto scaled to the target utilisation. */
+const provisionedPrice = (line: CostLine) =>
+  (line.unit === 'WRU' ? PROVISIONED.writeUnitHour : PROVISIONED.readUnitHour) / (3600 * PROVISIONED.utilisation);
+
+/** What provisioned capacity saves on the lines billed by the events or detector table. */
+const provisionedSaving = (lines: readonly CostLine[]) =>
+  lines
+    .filter((line) => line.eventsTable === true || line.detectorTable === true)
+    .reduce((sum, line) => sum + line.quantity * (line.price - provisionedPrice(line)), 0);
+
+const isDetectorLine = (line: CostLine) => line.path.startsWith('stateful detector');
+
 const leversOf = (lines: readonly CostLine[], pipelineAdded: number) => {
-  const provisionedPrice = (line: CostLine) =>
-    (line.unit === 'WRU' ? PROVISIONED.writeUnitHour : PROVISIONED.readUnitHour) / (3600 * PROVISIONED.utilisation);
-  const onTable = (line: CostLine) => line.eventsTable === true || line.detectorTable === true;
-  const provisioned = lines
-    .filter(onTable)
-    .reduce((sum, line) => sum + line.quantity * (line.price - provisionedPrice(line)), 0);
-  const detector = sumCost(lines.filter((line) => line.path.startsWith('stateful detector')));
-  const detectorProvisioned = lines
-    .filter((line) => line.detectorTable === true)
-    .reduce((sum, line) => sum + line.quantity * (line.price - provisionedPrice(line)), 0);
+  const provisioned = provisionedSaving(lines);
+  const detector = sumCost(lines.filter(isDetectorLine));
+  const detectorProvisioned = provisionedSaving(lines.filter(isDetectorLine));
   return [
     {
       lever: `tableCapacity provisioned: the events and detector tables auto scaled at ${PROVISIONED.utilisation * 100}% utilisation ($${PROVISIONED.writeUnitHour} per write unit-hour, $${PROVISIONED.readUnitHour} per read unit-hour), traffic steady enough to keep it there`,
@@ -990,6 +995,16 @@ const leversOf = (lines: readonly CostLine[], pipelineAdded: number) => {
     },
     { lever: 'the same, with no stateful rule deployed', saves: provisioned - detectorProvisioned + detector },
   ].map((lever) => ({ ...lever, pipelineAdded: pipelineAdded - lever.saves }));
+};
+
+/**
+ * The stateful detector's cost per million detector-queue messages, on demand and provisioned: its share of an
+ * org's cost follows how many events the stateful rules' pre-filters pass there, which the sample cannot stand for.
+ */
+const detectorPerMillionMessages = (lines: readonly CostLine[], messagesPerEvent: number) => {
+  const detector = lines.filter(isDetectorLine);
+  const onDemand = sumCost(detector) / messagesPerEvent;
+  return { onDemand, provisioned: onDemand - provisionedSaving(detector) / messagesPerEvent };
 };
 
 const main = async (options: BenchOptions) => {
@@ -1177,6 +1192,7 @@ const main = async (options: BenchOptions) => {
   log(`years-wide: ${fmt(wide.years.seconds, 1)} s, one hour: ${fmt(wide.hour.seconds, 1)} s`);
 
   // 5. Cost per million unique events at public list prices (us-east-1, on-demand, November 2026).
+  const detectorMessagesPerEvent = detector.messagesPerEvent * (raws.length / unique);
   const cost = costPerMillion({
     deliveriesPerEvent: raws.length / unique,
     ingestWriteUnits: ingestUsage.writeUnits / unique,
@@ -1191,13 +1207,14 @@ const main = async (options: BenchOptions) => {
     minutes: windows / unique,
     watchdogReadUnits: watchdog.rruPerEvent,
     dedupeRetentionDays: SETTINGS.dedupeRetentionDays,
-    detectorMessages: detector.messagesPerEvent * (raws.length / unique),
+    detectorMessages: detectorMessagesPerEvent,
     detectorWriteUnitsPerMessage: detector.writeUnitsPerMessage,
     detectorReadUnitsPerMessage: detector.readUnitsPerMessage,
   });
   const total = sumCost(cost);
   const pipelineAdded = sumCost(cost.filter((line) => line.pipeline));
-  const detectorCost = sumCost(cost.filter((line) => line.path.startsWith('stateful detector')));
+  const detectorCost = sumCost(cost.filter(isDetectorLine));
+  const detectorPerMessage = detectorPerMillionMessages(cost, detectorMessagesPerEvent);
   const eventBridge = total - pipelineAdded;
   const levers = leversOf(cost, pipelineAdded);
   const windowsPerMillion = (windows / unique) * 1_000_000;
@@ -1222,6 +1239,8 @@ const main = async (options: BenchOptions) => {
     pipelineAddedCostPerMillionUsd: pipelineAdded,
     eventBridgeCostPerMillionUsd: eventBridge,
     detectorCostPerMillionUsd: detectorCost,
+    /** The detector's cost per million detector-queue messages, on demand and with tableCapacity provisioned. */
+    detectorCostPerMillionMessagesUsd: detectorPerMessage,
     localDeliveriesPerSecond: e2eRate,
     localPeakRssMb: peakRss / 1e6,
     localStandInsDeliveriesPerSecond: standInsRate,
@@ -1235,6 +1254,7 @@ const main = async (options: BenchOptions) => {
     detectorMessagesPerDelivery: detector.messagesPerEvent,
     detectorPutsPerMessage: detector.putsPerMessage,
     detectorQueriesPerMessage: detector.queriesPerMessage,
+    detectorRequestsPerDelivery: detector.messagesPerEvent * (detector.putsPerMessage + detector.queriesPerMessage),
     levers,
     cost: cost.map((line) => ({
       path: line.path,
@@ -1349,6 +1369,7 @@ const main = async (options: BenchOptions) => {
     `| reading the same archive alone (list, gunzip, parse, order; reference) | ${fmt(hunt.readEventsPerSecond, 0)} events per CPU second |`,
     `| detector-queue messages per delivery (the stateful rules' pre-filters; ${fmt(detector.events, 0)} deliveries of the sample) | ${fmt(detector.messagesPerEvent, 3)} |`,
     `| detector requests per message: PutItem / Query (dynalite) | ${fmt(detector.putsPerMessage, 2)} / ${fmt(detector.queriesPerMessage, 2)} |`,
+    `| detector requests per event: DynamoDB requests per delivery of the sample (messages x requests each) | ${fmt(detector.messagesPerEvent * (detector.putsPerMessage + detector.queriesPerMessage), 3)} |`,
     `| detector capacity per message: write / read units | ${fmt(detector.writeUnitsPerMessage, 2)} / ${fmt(detector.readUnitsPerMessage, 2)} |`,
     `| detections sent to the alert queue (each claimed once there) | ${fmt(detector.detections, 0)} |`,
     '',
@@ -1402,6 +1423,11 @@ const main = async (options: BenchOptions) => {
     "| configuration | saves (USD per million events) | the pipeline's own cost then |",
     '|---|---|---|',
     ...levers.map((lever) => `| ${lever.lever} | ${fmt(lever.saves, 3)} | ${fmt(lever.pipelineAdded, 2)} |`),
+    '',
+    `The stateful detector costs $${fmt(detectorPerMessage.onDemand, 2)} per million detector-queue messages on demand, $${fmt(detectorPerMessage.provisioned, 2)}`,
+    `provisioned; its share follows how many events the stateful rules' pre-filters pass (failed and successful sign-ins,`,
+    `Okta Verify pushes), a failed sign-in once for each of the three rules that count it. The sample, built to set the`,
+    `rules off, passes ${fmt(detectorMessagesPerEvent, 2)} messages per event; multiply by your org's rate to price your own.`,
     '',
     'Assumptions, beyond the measured counts: Lambda durations as stated on each line (the stand-ins answer',
     "in well under a millisecond, so this machine cannot measure them; memory sizes are the stack's); SQS receives",
