@@ -1432,7 +1432,7 @@ const main = async (options: BenchOptions) => {
     'Assumptions, beyond the measured counts: Lambda durations as stated on each line (the stand-ins answer',
     "in well under a millisecond, so this machine cannot measure them; memory sizes are the stack's); SQS receives",
     'and deletes 10 messages a request; an alert for 1 event in 1,000, mailed to one address; the stateful',
-    "detector's messages and capacity measured below on the sample's deliveries, its Lambda at batch 10;",
+    "detector's messages and capacity measured on the sample's deliveries (Alert rules at scale), its Lambda at batch 10;",
     "about 1 KB of logs per invocation. Not counted: fixed monthly costs (KMS keys, the pollers' empty receives,",
     'alarms, custom metrics), S3 storage of the archive, data transfer.',
     '',
