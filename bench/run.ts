@@ -1193,6 +1193,8 @@ const main = async (options: BenchOptions) => {
 
   // 5. Cost per million unique events at public list prices (us-east-1, on-demand, November 2026).
   const detectorMessagesPerEvent = detector.messagesPerEvent * (raws.length / unique);
+  const detectorRequestsPerDelivery =
+    detector.messagesPerEvent * (detector.putsPerMessage + detector.queriesPerMessage);
   const cost = costPerMillion({
     deliveriesPerEvent: raws.length / unique,
     ingestWriteUnits: ingestUsage.writeUnits / unique,
@@ -1254,7 +1256,7 @@ const main = async (options: BenchOptions) => {
     detectorMessagesPerDelivery: detector.messagesPerEvent,
     detectorPutsPerMessage: detector.putsPerMessage,
     detectorQueriesPerMessage: detector.queriesPerMessage,
-    detectorRequestsPerDelivery: detector.messagesPerEvent * (detector.putsPerMessage + detector.queriesPerMessage),
+    detectorRequestsPerDelivery,
     levers,
     cost: cost.map((line) => ({
       path: line.path,
@@ -1369,7 +1371,7 @@ const main = async (options: BenchOptions) => {
     `| reading the same archive alone (list, gunzip, parse, order; reference) | ${fmt(hunt.readEventsPerSecond, 0)} events per CPU second |`,
     `| detector-queue messages per delivery (the stateful rules' pre-filters; ${fmt(detector.events, 0)} deliveries of the sample) | ${fmt(detector.messagesPerEvent, 3)} |`,
     `| detector requests per message: PutItem / Query (dynalite) | ${fmt(detector.putsPerMessage, 2)} / ${fmt(detector.queriesPerMessage, 2)} |`,
-    `| detector requests per event: DynamoDB requests per delivery of the sample (messages x requests each) | ${fmt(detector.messagesPerEvent * (detector.putsPerMessage + detector.queriesPerMessage), 3)} |`,
+    `| detector requests per event: DynamoDB requests per delivery of the sample (messages x requests each) | ${fmt(detectorRequestsPerDelivery, 3)} |`,
     `| detector capacity per message: write / read units | ${fmt(detector.writeUnitsPerMessage, 2)} / ${fmt(detector.readUnitsPerMessage, 2)} |`,
     `| detections sent to the alert queue (each claimed once there) | ${fmt(detector.detections, 0)} |`,
     '',
