@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { threadHunter } from '../../lib/hunt/hunt-workers.ts';
 
+/** A window with no parts, over all time. */
+const EMPTY_WINDOW = { parts: [], range: { since: 0, until: Number.MAX_SAFE_INTEGER } };
+
 describe('threadHunter', () => {
   it('hunts a window on a thread: an empty window gives no events and no steps', async () => {
     const hunter = threadHunter([], 1);
     try {
-      const hunted = await hunter.hunt({ parts: [], range: { since: 0, until: Number.MAX_SAFE_INTEGER } });
+      const hunted = await hunter.hunt(EMPTY_WINDOW);
       expect(hunted.events).toBe(0);
       expect(hunted.steps).toEqual([]);
     } finally {
@@ -17,7 +20,7 @@ describe('threadHunter', () => {
     const hunter = threadHunter([], 1);
     await hunter.close();
     const outcome = await Promise.race([
-      hunter.hunt({ parts: [], range: { since: 0, until: Number.MAX_SAFE_INTEGER } }).then(
+      hunter.hunt(EMPTY_WINDOW).then(
         () => 'hunted',
         (error: Error) => error.message,
       ),
